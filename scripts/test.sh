@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test of session_bot on a fresh Debian/Ubuntu machine: installs what is missing
+# (scripts/bootstrap.sh), then builds, lints, typechecks, checks generated files and runs
+# the unit and integration tests of every package (turbo).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. scripts/bootstrap.sh
+
+cleanup() { docker ps -aq --filter label=org.testcontainers=true 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+# Two cores: run at most two packages' tasks at a time.
+pnpm exec turbo run build lint typecheck check:generated test --concurrency=2 --output-logs=new-only "$@"
