@@ -1,2 +1,2 @@
-/** Placeholder until the package lands. */
-export const PACKAGE = "session";
+export { SessionError, isSessionError, SESSION_ERROR_CODES } from "./errors.js";
+export type { SessionErrorCode, SessionErrorDetails } from "./errors.js";
