@@ -1,2 +1,12 @@
-/** Placeholder until the package lands. */
-export const PACKAGE = "devnet";
+export { startDevnet } from "./devnet.js";
+export type { Devnet, DevnetOptions, DevnetSnode, DevnetSwarm, DevnetMessage } from "./devnet.js";
+export { Faults, FAULT_KINDS } from "./faults.js";
+export type { Fault, FaultKind, ActiveFault } from "./faults.js";
+export { FILE_SERVER_DEFAULTS } from "./file-server.js";
+export type { FileServerOptions } from "./file-server.js";
+export type { TlsMaterial } from "./http.js";
+export { LIMITS, HARD_FORK, SERVER_VERSION } from "./storage-rpc.js";
+export { messageHash, sodiumReady as cryptoReady } from "./crypto.js";
+export { swarmSpaceValue, nearestSwarm } from "./swarm.js";
+export { DevnetError, isDevnetError, DEVNET_ERROR_CODES } from "./errors.js";
+export type { DevnetErrorCode } from "./errors.js";

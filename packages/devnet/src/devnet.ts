@@ -1,0 +1,411 @@
+// startDevnet(): the seed node, N snodes on their own ports, the file server, faults and storage.
+import { randomBytes } from "node:crypto";
+import type http from "node:http";
+import { pino, type Logger } from "pino";
+import { sodiumReady } from "./crypto.js";
+import { DevnetError } from "./errors.js";
+import { Faults, type Fault } from "./faults.js";
+import { fileServerHandler, type FileServerOptions } from "./file-server.js";
+import { BodyTooLarge, isLoopback, listen, readBody, sendJson, sendText, sleep, type Listener, type TlsMaterial } from "./http.js";
+import { StorageRpc } from "./storage-rpc.js";
+import { DevnetStore } from "./store.js";
+import { generateCertificate } from "./tls.js";
+import { Topology, type SnodeIdentity } from "./topology.js";
+
+/** Options of {@link startDevnet}. */
+export interface DevnetOptions {
+  /** Plain HTTP everywhere (tests). Default false: HTTPS with a self-signed certificate made at start. */
+  readonly http?: boolean;
+  /** Number of snodes (default 9). */
+  readonly snodeCount?: number;
+  /** Number of swarms (default 3); snode i joins swarm i mod swarmCount. */
+  readonly swarmCount?: number;
+  /** Seed of the snode keys: same seed, same keys and swarms. Default: random. */
+  readonly seed?: string;
+  /**
+   * First port: seed = basePort, file server = basePort + 1, snode i = basePort + 2 + i.
+   * Default: every listener on a free port chosen by the OS.
+   */
+  readonly basePort?: number;
+  /** IPv4 loopback address to bind (default "127.0.0.1"). */
+  readonly host?: string;
+  /** SQLite file for messages and files; default in memory. */
+  readonly dataFile?: string;
+  /** Logger (default: silent). */
+  readonly logger?: Logger;
+  /** File-server limits. */
+  readonly fileServer?: FileServerOptions;
+  /** Certificate to use instead of generating one (HTTPS only). */
+  readonly tls?: TlsMaterial;
+  /** How often expired messages and files are purged (ms, default 10,000). */
+  readonly purgeIntervalMs?: number;
+}
+
+/** A snode as clients see it. */
+export interface DevnetSnode {
+  readonly index: number;
+  readonly pubkeyEd25519: string;
+  readonly pubkeyX25519: string;
+  /** Base URL, e.g. `https://127.0.0.1:22102`; RPC at `url + "/storage_rpc/v1"`. */
+  readonly url: string;
+  readonly port: number;
+  /** Swarm id as a decimal uint64. */
+  readonly swarmId: string;
+}
+
+/** A swarm and its members. */
+export interface DevnetSwarm {
+  /** Decimal uint64. */
+  readonly swarmId: string;
+  readonly snodes: readonly DevnetSnode[];
+}
+
+/** A message as stored, for test assertions. */
+export interface DevnetMessage {
+  readonly hash: string;
+  readonly namespace: number;
+  readonly timestamp: number;
+  readonly expiry: number;
+  /** Base64 of the stored bytes, as `retrieve` returns it. */
+  readonly data: string;
+}
+
+/** A running devnet. */
+export interface Devnet {
+  /** Seed `json_rpc` URLs (one seed node). */
+  readonly seedUrls: readonly string[];
+  /** File-server base URL (no trailing slash). */
+  readonly fileServerUrl: string;
+  /** The self-signed certificate every listener presents (HTTPS mode only). */
+  readonly seedCertificatePem?: string;
+  /** "http" or "https". */
+  readonly scheme: "http" | "https";
+  readonly snodes: readonly DevnetSnode[];
+  readonly swarms: readonly DevnetSwarm[];
+  /** Run-time fault injection. */
+  readonly faults: Faults;
+  /** The swarm responsible for a Session ID (66 hex), by the storage server's rule. */
+  swarmFor(sessionId: string): DevnetSwarm;
+  /** Unexpired messages stored for a Session ID (all namespaces unless given). */
+  messages(sessionId: string, namespace?: number): DevnetMessage[];
+  /** Requests received per snode index since start (faulted ones included). */
+  requestCounts(): number[];
+  /** Purges expired messages and files now (it also runs on a timer). */
+  purgeExpired(): { messages: number; files: number };
+  /** Stops every listener and closes the database. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const silent = pino({ level: "silent" });
+
+function validate(o: DevnetOptions): { snodeCount: number; swarmCount: number; host: string } {
+  const snodeCount = o.snodeCount ?? 9;
+  const swarmCount = o.swarmCount ?? 3;
+  if (!Number.isInteger(snodeCount) || snodeCount < 1 || snodeCount > 200)
+    throw new DevnetError("DEVNET_BAD_OPTIONS", "snodeCount must be an integer in 1..200");
+  if (!Number.isInteger(swarmCount) || swarmCount < 1 || swarmCount > snodeCount)
+    throw new DevnetError("DEVNET_BAD_OPTIONS", "swarmCount must be an integer in 1..snodeCount");
+  if (o.basePort !== undefined && (!Number.isInteger(o.basePort) || o.basePort < 1 || o.basePort + 2 + snodeCount > 65535))
+    throw new DevnetError("DEVNET_BAD_OPTIONS", "basePort must leave room for seed, file server and snodes below 65536");
+  const host = o.host === undefined || o.host === "localhost" ? "127.0.0.1" : o.host;
+  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host))
+    throw new DevnetError("DEVNET_BAD_OPTIONS", "host must be an IPv4 loopback address (127.x.x.x)");
+  return { snodeCount, swarmCount, host };
+}
+
+/** Starts a local Session network. Throws a {@link DevnetError} when it cannot. */
+export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
+  const { snodeCount, swarmCount, host } = validate(options);
+  await sodiumReady();
+  const log = options.logger ?? silent;
+  const seed = options.seed ?? randomBytes(16).toString("hex");
+  const topo = new Topology(seed, snodeCount, swarmCount);
+  const store = new DevnetStore(options.dataFile);
+  const scheme = options.http ? "http" : "https";
+  const listeners: Listener[] = [];
+  const ports = new Map<SnodeIdentity, number>();
+  const requestCounts = new Array<number>(snodeCount).fill(0);
+  let purgeTimer: NodeJS.Timeout | undefined;
+
+  const faults = new Faults((target) => {
+    if (typeof target === "number") return topo.snodes[target]?.pubkeyEd25519;
+    if (target === "seed" || target === "file-server") return target;
+    if (/^\d+$/.test(target)) return topo.snodes[Number(target)]?.pubkeyEd25519;
+    return topo.byPubkey(target)?.pubkeyEd25519;
+  });
+
+  const serviceNodeStates = (fields?: Record<string, unknown>): Record<string, unknown> => {
+    const all = {
+      public_ip: true,
+      storage_port: true,
+      storage_lmq_port: true,
+      pubkey_x25519: true,
+      pubkey_ed25519: true,
+      service_node_pubkey: true,
+      requested_unlock_height: true,
+      swarm_id: true,
+      active: true,
+      funded: true,
+    } as Record<string, boolean>;
+    const wanted = fields && Object.keys(fields).length > 0 ? fields : all;
+    const want = (k: string): boolean => wanted[k] === true;
+    return {
+      service_node_states: topo.snodes.map((sn) => {
+        const port = ports.get(sn) ?? 0;
+        const s: Record<string, unknown> = {};
+        if (want("public_ip")) s.public_ip = host;
+        if (want("storage_port")) s.storage_port = port;
+        if (want("storage_lmq_port")) s.storage_lmq_port = port;
+        if (want("pubkey_x25519")) s.pubkey_x25519 = sn.pubkeyX25519;
+        if (want("pubkey_ed25519")) s.pubkey_ed25519 = sn.pubkeyEd25519;
+        if (want("service_node_pubkey")) s.service_node_pubkey = sn.pubkeyEd25519;
+        if (want("requested_unlock_height")) s.requested_unlock_height = 0;
+        if (want("swarm_id")) s.swarm_id = Number(sn.swarmId);
+        if (want("active")) s.active = true;
+        if (want("funded")) s.funded = true;
+        return s;
+      }),
+      height: 1_234_567,
+      target_height: 1_234_567,
+      hardfork: 19,
+      status: "OK",
+    };
+  };
+
+  const rpc = new StorageRpc(topo, store, (sn) => ports.get(sn) ?? 0, () => serviceNodeStates());
+  const onError = (err: unknown): void => log.error({ err }, "devnet request failed");
+
+  const cleanup = async (): Promise<void> => {
+    if (purgeTimer) clearInterval(purgeTimer);
+    purgeTimer = undefined;
+    await Promise.all(listeners.splice(0).map((l) => l.close()));
+    store.close();
+  };
+
+  try {
+    const tls = options.http ? undefined : (options.tls ?? (await generateCertificate()));
+
+    // Snodes first, so their ports are known before the seed can be asked for them.
+    for (const sn of topo.snodes) {
+      const key = sn.pubkeyEd25519;
+      const port = options.basePort === undefined ? 0 : options.basePort + 2 + sn.index;
+      const slog = log.child({ component: "snode", snode: sn.index });
+      const listener = await listen(
+        host,
+        port,
+        tls,
+        async (req, res) => {
+          requestCounts[sn.index]! += 1;
+          const plan = faults.take(key);
+          if (plan.delayMs > 0) await sleep(plan.delayMs);
+          if (plan.drop) {
+            slog.debug("dropping connection (injected fault)");
+            req.socket.destroy();
+            return;
+          }
+          if (plan.status === 500) return sendText(res, 500, "Internal Server Error (injected fault)");
+          if (plan.status === 429) return sendText(res, 429, "Too Many Requests (injected fault)");
+          const path = new URL(req.url ?? "/", "http://devnet").pathname;
+          if (path !== "/storage_rpc/v1") return sendText(res, 404, "Not Found");
+          if (req.method !== "POST") return sendText(res, 405, "Method Not Allowed");
+          if (req.headers["x-loki-long-poll"] !== undefined)
+            return sendText(res, 410, "long polling is no longer supported");
+          let body: Buffer;
+          try {
+            body = await readBody(req, 10_000_000);
+          } catch (err) {
+            if (err instanceof BodyTooLarge) return sendText(res, 413, "Request body too large");
+            throw err;
+          }
+          const result = rpc.handleBody(body.toString("utf8"), {
+            snode: sn,
+            now: Date.now() + plan.clockOffsetMs,
+            misdirect: plan.misdirect,
+          });
+          slog.debug({ status: result.status }, "storage rpc");
+          if (result.json) sendJson(res, result.status, result.json);
+          else sendText(res, result.status, result.text ?? "");
+        },
+        onError,
+      );
+      listeners.push(listener);
+      ports.set(sn, listener.port);
+    }
+
+    const fsLog = log.child({ component: "file-server" });
+    const fsHandler = fileServerHandler(store, () => Date.now() + faults.clockOffset("file-server"), options.fileServer ?? {}, fsLog);
+    const fsListener = await listen(
+      host,
+      options.basePort === undefined ? 0 : options.basePort + 1,
+      tls,
+      async (req, res) => {
+        const plan = faults.take("file-server");
+        if (plan.delayMs > 0) await sleep(plan.delayMs);
+        if (plan.drop) return void req.socket.destroy();
+        if (plan.status) return sendJson(res, plan.status, { status_code: plan.status });
+        await fsHandler(req, res);
+      },
+      onError,
+    );
+    listeners.push(fsListener);
+
+    const base = (port: number): string => `${scheme}://${host}:${port}`;
+    const snodeView = (sn: SnodeIdentity): DevnetSnode => ({
+      index: sn.index,
+      pubkeyEd25519: sn.pubkeyEd25519,
+      pubkeyX25519: sn.pubkeyX25519,
+      url: base(ports.get(sn)!),
+      port: ports.get(sn)!,
+      swarmId: sn.swarmId.toString(),
+    });
+    const snodes = topo.snodes.map(snodeView);
+    const swarms: DevnetSwarm[] = topo.swarmIds.map((id) => ({
+      swarmId: id.toString(),
+      snodes: topo.membersOf(id).map((m) => snodes[m.index]!),
+    }));
+
+    const seedLog = log.child({ component: "seed" });
+    const seedListener = await listen(
+      host,
+      options.basePort ?? 0,
+      tls,
+      async (req, res) => {
+        const path = new URL(req.url ?? "/", "http://devnet").pathname;
+        if (path.startsWith("/_devnet/")) return admin(req, res, path);
+        const plan = faults.take("seed");
+        if (plan.delayMs > 0) await sleep(plan.delayMs);
+        if (plan.drop) return void req.socket.destroy();
+        if (plan.status) return sendText(res, plan.status, plan.status === 500 ? "Internal Server Error" : "Too Many Requests");
+        if (path !== "/json_rpc") return sendText(res, 404, "Not Found");
+        if (req.method !== "POST") return sendText(res, 405, "Method Not Allowed");
+        let body: Buffer;
+        try {
+          body = await readBody(req, 1_000_000);
+        } catch (err) {
+          if (err instanceof BodyTooLarge) return sendText(res, 413, "Request body too large");
+          throw err;
+        }
+        sendJson(res, 200, seedRpc(body.toString("utf8")));
+        seedLog.debug("seed json_rpc");
+      },
+      onError,
+    );
+    listeners.push(seedListener);
+
+    const seedRpc = (text: string): Record<string, unknown> => {
+      let req: unknown;
+      try {
+        req = JSON.parse(text);
+      } catch {
+        return { jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } };
+      }
+      if (typeof req !== "object" || req === null || Array.isArray(req))
+        return { jsonrpc: "2.0", id: null, error: { code: -32600, message: "Invalid Request" } };
+      const r = req as { id?: unknown; method?: unknown; params?: unknown };
+      const id = r.id ?? null;
+      if (r.method !== "get_n_service_nodes" && r.method !== "get_service_nodes")
+        return { jsonrpc: "2.0", id, error: { code: -32601, message: "Method not found" } };
+      const params = (typeof r.params === "object" && r.params !== null ? r.params : {}) as {
+        fields?: unknown;
+        limit?: unknown;
+      };
+      const fields = typeof params.fields === "object" && params.fields !== null ? (params.fields as Record<string, unknown>) : undefined;
+      const result = serviceNodeStates(fields);
+      if (typeof params.limit === "number" && params.limit > 0) {
+        const list = [...(result.service_node_states as unknown[])];
+        for (let i = list.length - 1; i > 0; i--) {
+          const j = Math.floor(Math.random() * (i + 1));
+          [list[i], list[j]] = [list[j], list[i]];
+        }
+        result.service_node_states = list.slice(0, params.limit);
+      }
+      return { jsonrpc: "2.0", id, result };
+    };
+
+    const admin = async (req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> => {
+      if (!isLoopback(req.socket.remoteAddress)) return sendJson(res, 403, { error: "loopback only" });
+      if (path === "/_devnet/info" && req.method === "GET") return sendJson(res, 200, info());
+      if (path !== "/_devnet/faults") return sendJson(res, 404, { error: "not found" });
+      if (req.method === "GET") return sendJson(res, 200, { faults: faults.list() });
+      if (req.method === "DELETE") {
+        faults.clear();
+        return sendJson(res, 200, { ok: true });
+      }
+      if (req.method !== "POST") return sendJson(res, 405, { error: "method not allowed" });
+      try {
+        const body = JSON.parse((await readBody(req, 65_536)).toString("utf8")) as {
+          target?: unknown;
+          fault?: unknown;
+          kind?: unknown;
+          ms?: unknown;
+          count?: unknown;
+        };
+        if (typeof body.target !== "number" && typeof body.target !== "string")
+          return sendJson(res, 400, { error: "target (snode index or ed25519 hex, or seed/file-server) required" });
+        const fault = (body.fault ?? { kind: body.kind, ms: body.ms, count: body.count }) as Fault;
+        faults.inject(body.target, fault);
+        return sendJson(res, 200, { ok: true, faults: faults.list() });
+      } catch (err) {
+        return sendJson(res, 400, { error: err instanceof Error ? err.message : "bad request" });
+      }
+    };
+
+    const info = (): Record<string, unknown> => ({
+      seedUrls: [`${base(seedListener.port)}/json_rpc`],
+      fileServerUrl: base(fsListener.port),
+      scheme,
+      snodes,
+      swarms,
+    });
+
+    const purge = (): { messages: number; files: number } => store.purge(Date.now());
+    purgeTimer = setInterval(() => {
+      try {
+        const n = purge();
+        if (n.messages + n.files > 0) log.debug(n, "purged expired rows");
+      } catch (err) {
+        log.error({ err }, "purge failed");
+      }
+    }, options.purgeIntervalMs ?? 10_000);
+    purgeTimer.unref();
+
+    let stopped = false;
+    const seedUrl = `${base(seedListener.port)}/json_rpc`;
+    log.info({ seedUrl, fileServerUrl: base(fsListener.port), snodes: snodeCount, swarms: swarmCount, scheme }, "devnet started");
+    return {
+      seedUrls: [seedUrl],
+      fileServerUrl: base(fsListener.port),
+      ...(tls ? { seedCertificatePem: tls.cert } : {}),
+      scheme,
+      snodes,
+      swarms,
+      faults,
+      swarmFor(sessionId: string): DevnetSwarm {
+        if (!/^(05|03)[0-9a-fA-F]{64}$/.test(sessionId))
+          throw new DevnetError("DEVNET_BAD_OPTIONS", "swarmFor: expected a 66-hex Session ID");
+        const id = topo.swarmIdFor(sessionId).toString();
+        return swarms.find((s) => s.swarmId === id)!;
+      },
+      messages(sessionId: string, namespace?: number): DevnetMessage[] {
+        return store.messagesOf(sessionId.toLowerCase(), Date.now(), namespace).map((m) => ({
+          hash: m.hash,
+          namespace: m.namespace,
+          timestamp: m.timestamp,
+          expiry: m.expiry,
+          data: m.data.toString("base64"),
+        }));
+      },
+      requestCounts: () => [...requestCounts],
+      purgeExpired: purge,
+      async stop(): Promise<void> {
+        if (stopped) return;
+        stopped = true;
+        await cleanup();
+        log.info("devnet stopped");
+      },
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}

@@ -1,0 +1,138 @@
+// Listener plumbing shared by the seed, the snodes and the file server: plain HTTP or HTTPS on
+// loopback, body reading with a size cap, and the fault hooks that run before any route.
+import http from "node:http";
+import https from "node:https";
+import type { AddressInfo, Socket } from "node:net";
+import { DevnetError } from "./errors.js";
+
+/** A request handler; errors it throws become a 500. */
+export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
+
+/** PEM key and certificate for HTTPS. */
+export interface TlsMaterial {
+  readonly key: string;
+  readonly cert: string;
+}
+
+/** A started listener. */
+export interface Listener {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Thrown by {@link readBody} when the body is larger than allowed. */
+export class BodyTooLarge extends Error {
+  override readonly name = "BodyTooLarge";
+}
+
+/** Starts one listener on `host:port` (0 = any free port). */
+export async function listen(
+  host: string,
+  port: number,
+  tls: TlsMaterial | undefined,
+  handler: Handler,
+  onError: (err: unknown) => void,
+): Promise<Listener> {
+  const wrapped = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    Promise.resolve()
+      .then(() => handler(req, res))
+      .catch((err: unknown) => {
+        onError(err);
+        if (!res.headersSent) sendText(res, 500, "Internal Server Error");
+        else res.destroy();
+      });
+  };
+  const server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, wrapped) : http.createServer(wrapped);
+  server.keepAliveTimeout = 5_000;
+  const sockets = new Set<Socket>();
+  server.on("connection", (s: Socket) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  // TLS handshake failures from clients are their business, not a crash.
+  server.on("tlsClientError", () => undefined);
+  server.on("clientError", (_err, socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    const fail = (err: NodeJS.ErrnoException): void => {
+      server.off("listening", ok);
+      reject(
+        err.code === "EADDRINUSE"
+          ? new DevnetError("DEVNET_PORT_IN_USE", `port ${port} on ${host} is already in use`, { cause: err })
+          : new DevnetError("DEVNET_LISTEN_FAILED", `cannot listen on ${host}:${port}`, { cause: err }),
+      );
+    };
+    const ok = (): void => {
+      server.off("error", fail);
+      resolve();
+    };
+    server.once("error", fail);
+    server.once("listening", ok);
+    server.listen(port, host);
+  });
+  server.on("error", onError);
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}
+
+/** Reads a request body, rejecting with {@link BodyTooLarge} past `limit` bytes. */
+export function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume();
+      reject(new BodyTooLarge(`body of ${declared} bytes exceeds ${limit}`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on("data", (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > limit) {
+        failed = true;
+        reject(new BodyTooLarge(`body exceeds ${limit} bytes`));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => {
+      if (!failed) resolve(Buffer.concat(chunks));
+    });
+    req.on("error", (err) => {
+      if (!failed) reject(err);
+    });
+  });
+}
+
+/** Sends a text/plain answer. */
+export function sendText(res: http.ServerResponse, status: number, text: string): void {
+  const body = Buffer.from(text, "utf8");
+  res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": body.length });
+  res.end(body);
+}
+
+/** Sends a JSON answer with `Content-Type: application/json` exactly (desktop checks it). */
+export function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
+  const body = Buffer.from(JSON.stringify(value), "utf8");
+  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": body.length });
+  res.end(body);
+}
+
+/** True for loopback peers (127.0.0.0/8, ::1, IPv4-mapped loopback). */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const a = address.startsWith("::ffff:") ? address.slice(7) : address;
+  return a === "::1" || a.startsWith("127.");
+}
+
+/** Resolves after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
