@@ -1,0 +1,93 @@
+/** Plugin manifest (what a plugin declares) and plugin config record (KV `sb_plugins`). */
+import { Type, type Static } from "@sinclair/typebox";
+import {
+  COMMAND_NAME_PATTERN,
+  MAX_ACTOR_LENGTH,
+  MAX_COMMAND_NAME_LENGTH,
+  MAX_COMMANDS_PER_PLUGIN,
+  MAX_DESCRIPTION_LENGTH,
+  MAX_USAGE_LENGTH,
+  MAX_VERSION_LENGTH,
+  SEMVER_PATTERN,
+} from "../limits.js";
+import { defineCodec } from "../validation.js";
+import { jsonObject, pluginName, timestampMs, versionField } from "./common.js";
+
+/** One command a plugin answers (typed by users as `/<name>`). */
+export const PluginCommandSchema = Type.Object(
+  {
+    name: Type.String({ pattern: COMMAND_NAME_PATTERN, minLength: 1, maxLength: MAX_COMMAND_NAME_LENGTH, description: "Command name without the leading '/'." }),
+    description: Type.String({ maxLength: MAX_DESCRIPTION_LENGTH, description: "One line shown by /help." }),
+    usage: Type.Optional(Type.String({ maxLength: MAX_USAGE_LENGTH, description: "Usage, e.g. '/echo <text>'." })),
+    adminOnly: Type.Optional(Type.Boolean({ description: "Only bot admins may run it (default false)." })),
+  },
+  { title: "PluginCommand" },
+);
+/** One command a plugin answers. */
+export type PluginCommand = Static<typeof PluginCommandSchema>;
+
+/**
+ * The JSON Schema of a plugin's config: an object schema that must itself be a valid JSON Schema
+ * (draft-07), checked against the draft-07 meta-schema.
+ */
+const configSchemaSchema = Type.Unsafe<Record<string, unknown>>({
+  type: "object",
+  description: "JSON Schema (draft-07) of the plugin's config object; the gateway validates config writes against it.",
+  allOf: [{ $ref: "http://json-schema.org/draft-07/schema#" }],
+});
+
+/**
+ * What a plugin declares about itself. plugin-host writes it to KV `sb_plugin_manifests` (key =
+ * plugin name) when it loads the plugin; the gateway reads it to list commands and validate config.
+ */
+export const PluginManifestSchema = Type.Object(
+  {
+    v: versionField(),
+    name: pluginName("Plugin name (unique in a deployment)."),
+    version: Type.String({ pattern: SEMVER_PATTERN, maxLength: MAX_VERSION_LENGTH, description: "Plugin version (semver)." }),
+    description: Type.String({ maxLength: MAX_DESCRIPTION_LENGTH, description: "What the plugin does, one or two sentences." }),
+    commands: Type.Array(PluginCommandSchema, { maxItems: MAX_COMMANDS_PER_PLUGIN, description: "Commands it answers (may be empty)." }),
+    configSchema: Type.Optional(configSchemaSchema),
+  },
+  { title: "PluginManifest", description: "What a plugin declares about itself (KV sb_plugin_manifests, key = plugin name)." },
+);
+/** What a plugin declares about itself. */
+export type PluginManifest = Static<typeof PluginManifestSchema>;
+
+/** The per-bot enable/config record of one plugin, stored in KV `sb_plugins` under `<bot>.<plugin>`. */
+export const PluginConfigRecordSchema = Type.Object(
+  {
+    v: versionField(),
+    enabled: Type.Boolean({ description: "Whether plugin-host runs the plugin for this bot." }),
+    config: jsonObject("The plugin's config object (valid against its manifest's configSchema)."),
+    updatedAt: timestampMs("When the record was last written (ms)."),
+    updatedBy: Type.String({ minLength: 1, maxLength: MAX_ACTOR_LENGTH, description: "Who wrote it: 'gateway:<token name>', 'system', ..." }),
+  },
+  { title: "PluginConfigRecord", description: "Per-bot enable flag and config of one plugin (KV sb_plugins, key <bot>.<plugin>)." },
+);
+/** The per-bot enable/config record of one plugin. */
+export type PluginConfigRecord = Static<typeof PluginConfigRecordSchema>;
+
+const manifestCodec = defineCodec("PluginManifest", PluginManifestSchema);
+const configCodec = defineCodec("PluginConfigRecord", PluginConfigRecordSchema);
+
+/** Returns the value typed as {@link PluginManifest} or throws `ProtocolError`. */
+export const parsePluginManifest = manifestCodec.parse;
+/** Type guard for {@link PluginManifest}. */
+export const isPluginManifest = manifestCodec.is;
+/** UTF-8 JSON → {@link PluginManifest}, or throws `ProtocolError`. */
+export const decodePluginManifest = manifestCodec.decode;
+/** {@link PluginManifest} → UTF-8 JSON (validated first). */
+export const encodePluginManifest = manifestCodec.encode;
+
+/** Returns the value typed as {@link PluginConfigRecord} or throws `ProtocolError`. */
+export const parsePluginConfigRecord = configCodec.parse;
+/** Type guard for {@link PluginConfigRecord}. */
+export const isPluginConfigRecord = configCodec.is;
+/** UTF-8 JSON → {@link PluginConfigRecord}, or throws `ProtocolError`. */
+export const decodePluginConfigRecord = configCodec.decode;
+/** {@link PluginConfigRecord} → UTF-8 JSON (validated first). */
+export const encodePluginConfigRecord = configCodec.encode;
+
+/** Codecs of this module (registry use). */
+export const pluginCodecs = { manifestCodec, configCodec };
