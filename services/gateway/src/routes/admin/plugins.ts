@@ -1,0 +1,33 @@
+import type { Fleet } from "../../fleet/fleet.js";
+import { PluginList, PluginParams, PluginPatch, PluginStatus, ref } from "../../schemas/api.js";
+import type { App } from "../shared.js";
+
+/** Plugins: manifests, enable flags and configuration (KV). */
+export function pluginRoutes(app: App, deps: { fleet: Fleet }): void {
+  app.get(
+    "/plugins",
+    {
+      schema: {
+        tags: ["plugins"],
+        summary: "Every plugin with a manifest: enabled, config, config schema, handled/errors across workers.",
+        response: { 200: ref(PluginList) },
+      },
+    },
+    () => deps.fleet.plugins(),
+  );
+
+  app.patch(
+    "/plugins/:name",
+    {
+      schema: {
+        tags: ["plugins"],
+        summary: "Enable or disable a plugin and/or replace its config (checked against the plugin's config schema).",
+        description: "Workers watch the KV record and apply the change without a restart. `config` replaces the whole config.",
+        params: PluginParams,
+        body: ref(PluginPatch),
+        response: { 200: ref(PluginStatus) },
+      },
+    },
+    (request) => deps.fleet.updatePlugin(request.params.name, request.body),
+  );
+}
