@@ -80,10 +80,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.bodyLimit,
     trustProxy: deps.config.trustProxy,
-    // Fastify's AJV: defaults and type coercion for query strings; strict schemas.
     // Malformed URLs and over-long path parameters are refused by the router itself: as problems too.
-    frameworkErrors: (error, request, reply) => sendProblem(request, reply, normalize(error)),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: true } },
+    frameworkErrors: (error, request, reply) => {
+      void sendProblem(request, reply, normalize(error));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const metrics: Metrics = createMetrics(() => deps.fleet.snapshot(), deps.logger.child({ component: "metrics" }));
