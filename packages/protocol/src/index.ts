@@ -53,7 +53,7 @@ export {
 } from "./limits.js";
 
 // validation
-export { MAX_REPORTED_PROBLEMS, ajv, decodeJson } from "./validation.js";
+export { MAX_REPORTED_PROBLEMS, ajv, decodeJson, problemsOf } from "./validation.js";
 export type { AnyCodec, Codec } from "./validation.js";
 
 // headers
@@ -216,6 +216,7 @@ export {
   PluginCommandSchema,
   PluginConfigRecordSchema,
   PluginManifestSchema,
+  assertPluginConfig,
   decodePluginConfigRecord,
   decodePluginManifest,
   encodePluginConfigRecord,

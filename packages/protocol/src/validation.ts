@@ -89,6 +89,17 @@ function toProblem(error: ErrorObject): ProtocolProblem {
   return { instancePath: error.instancePath, message, keyword: error.keyword };
 }
 
+/**
+ * The problems of the last failed call of an AJV validate function, as {@link ProtocolProblem}s
+ * (pointers to missing properties, duplicates removed, at most {@link MAX_REPORTED_PROBLEMS}).
+ */
+export function problemsOf(validate: ValidateFunction): ProtocolProblem[] {
+  const problems = (validate.errors ?? []).map(toProblem);
+  // The discriminator repeats what `type`/`required`/`enum` already said about the tag.
+  const deduped = problems.filter((p) => p.keyword !== "discriminator" || !problems.some((q) => q !== p && q.instancePath === p.instancePath));
+  return deduped.slice(0, MAX_REPORTED_PROBLEMS);
+}
+
 function summarize(name: string, problems: readonly ProtocolProblem[]): string {
   const shown = problems.slice(0, 3).map((p) => `${p.instancePath === "" ? "(root)" : p.instancePath} ${p.message}`);
   const more = problems.length > 3 ? ` (+${problems.length - 3} more)` : "";
@@ -146,11 +157,7 @@ export function defineCodec<S extends TSchema>(name: string, schema: S, options:
 
   const check = (value: unknown): readonly ProtocolProblem[] => {
     const validate = validator();
-    if (validate(value)) return [];
-    const problems = (validate.errors ?? []).map(toProblem);
-    // The discriminator repeats what `type`/`required`/`enum` already said about the tag.
-    const deduped = problems.filter((p) => p.keyword !== "discriminator" || !problems.some((q) => q !== p && q.instancePath === p.instancePath));
-    return deduped.slice(0, MAX_REPORTED_PROBLEMS);
+    return validate(value) ? [] : problemsOf(validate);
   };
 
   const is = (value: unknown): value is Static<S> => validator()(value);

@@ -10,7 +10,9 @@ import {
   MAX_VERSION_LENGTH,
   SEMVER_PATTERN,
 } from "../limits.js";
-import { defineCodec } from "../validation.js";
+import type { ValidateFunction } from "ajv";
+import { ProtocolError } from "../errors.js";
+import { ajv, defineCodec, problemsOf } from "../validation.js";
 import { jsonObject, pluginName, timestampMs, versionField } from "./common.js";
 
 /** One command a plugin answers (typed by users as `/<name>`). */
@@ -91,3 +93,43 @@ export const encodePluginConfigRecord = configCodec.encode;
 
 /** Codecs of this module (registry use). */
 export const pluginCodecs = { manifestCodec, configCodec };
+
+const compiledConfigSchemas = new WeakMap<object, ValidateFunction>();
+
+function configValidator(manifest: PluginManifest): ValidateFunction | undefined {
+  const schema = manifest.configSchema;
+  if (schema === undefined) return undefined;
+  let validate = compiledConfigSchemas.get(schema);
+  if (validate === undefined) {
+    try {
+      validate = ajv.compile(schema);
+    } catch (cause) {
+      throw new ProtocolError("PROTOCOL_INVALID", `plugin ${manifest.name}: configSchema does not compile`, {
+        cause,
+        problems: [{ instancePath: "/configSchema", message: cause instanceof Error ? cause.message : "does not compile", keyword: "configSchema" }],
+      });
+    }
+    compiledConfigSchemas.set(schema, validate);
+  }
+  return validate;
+}
+
+/**
+ * Checks a plugin's `config` object against its manifest's `configSchema` (compiled once per
+ * manifest object with the package's AJV instance, then cached). Throws `PROTOCOL_INVALID` with
+ * problems under `/config/...`, or under `/configSchema` when the schema itself does not compile
+ * (e.g. an invalid regular expression). A manifest without `configSchema` accepts any object.
+ */
+export function assertPluginConfig(manifest: PluginManifest, config: unknown): Record<string, unknown> {
+  if (typeof config !== "object" || config === null || Array.isArray(config)) {
+    throw new ProtocolError("PROTOCOL_INVALID", `plugin ${manifest.name}: config must be an object`, {
+      problems: [{ instancePath: "/config", message: "must be object", keyword: "type" }],
+    });
+  }
+  const validate = configValidator(manifest);
+  if (validate !== undefined && !validate(config)) {
+    const problems = problemsOf(validate).map((p) => ({ ...p, instancePath: `/config${p.instancePath}` }));
+    throw new ProtocolError("PROTOCOL_INVALID", `plugin ${manifest.name}: invalid config`, { problems });
+  }
+  return config as Record<string, unknown>;
+}
