@@ -1,5 +1,5 @@
 // startDevnet(): the seed node, N snodes on their own ports, the file server, faults and storage.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type http from "node:http";
 import { pino, type Logger } from "pino";
 import { sodiumReady } from "./crypto.js";
@@ -190,6 +190,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       const key = sn.pubkeyEd25519;
       const port = options.basePort === undefined ? 0 : options.basePort + 2 + sn.index;
       const slog = log.child({ component: "snode", snode: sn.index });
+      const replays421 = new Map<string, number>();
       const listener = await listen(
         host,
         port,
@@ -217,10 +218,18 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
             if (err instanceof BodyTooLarge) return sendText(res, 413, "Request body too large");
             throw err;
           }
+          // Fetch clients (undici, browsers) re-send a request that got 421 once on a new
+          // connection (Fetch standard); give that replay the same 421 so the client sees it.
+          const digest = createHash("sha256").update(body).digest("base64");
+          let misdirect = plan.misdirect;
+          const replayUntil = replays421.get(digest);
+          replays421.delete(digest);
+          if (misdirect) replays421.set(digest, Date.now() + 5_000);
+          else if (replayUntil !== undefined && replayUntil > Date.now()) misdirect = true;
           const result = rpc.handleBody(body.toString("utf8"), {
             snode: sn,
             now: Date.now() + plan.clockOffsetMs,
-            misdirect: plan.misdirect,
+            misdirect,
           });
           slog.debug({ status: result.status }, "storage rpc");
           if (result.json) sendJson(res, result.status, result.json);
