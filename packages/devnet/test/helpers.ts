@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return -- RPC answers are untyped JSON, checked field by field */
+/* eslint-disable @typescript-eslint/no-explicit-any -- RPC answers are untyped JSON, checked field by field */
 // Test helpers: the reference 1.4 identity signing with libsodium directly, and plain-fetch RPC.
 import sodium from "libsodium-wrappers-sumo";
 

@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return -- RPC answers are untyped JSON, checked field by field */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- RPC answers are untyped JSON, checked field by field */
 // SQLite persistence: messages and files survive a restart with the same seed and data file.
 import fs from "node:fs";
 import os from "node:os";
