@@ -95,7 +95,8 @@ export function encodeFragment(f: Fragment): Uint8Array {
   const L = idBytes.length;
   const bodyAt = FIXED_HEADER_BYTES + L;
   const size = bodyAt + f.body.length + CRC_BYTES;
-  const frame = new Uint8Array(size);
+  // Unzeroed: every byte is written below. Unpooled, so a frame never shares memory with other data.
+  const frame = size >= 4096 ? new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size) : new Uint8Array(size);
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   frame[0] = FRAME_VERSION;
   frame[1] = L;
