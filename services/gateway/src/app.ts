@@ -19,17 +19,19 @@ import { createTokenVerifier } from "./auth/bearer.js";
 import { installProblemHandlers, normalize, sendProblem } from "./http/problem.js";
 import { createHttpValidatorCompiler } from "./http/validation.js";
 import { createMetrics, type Metrics } from "./metrics/metrics.js";
-import { PluginList, PluginPatch, PluginStatus, Problem, Readiness, Health, StreamList, WorkerList } from "./schemas/api.js";
+import { PluginPatch, Problem, Readiness, Health } from "./schemas/api.js";
 import {
-  BlockResult,
+  Ack,
   BotInfo,
   ConversationPage,
   DeadLetterPage,
-  MessagePage,
+  MessageLogPage,
+  PluginStatus,
+  PluginStatusList,
   ProfileUpdate,
-  RetryResult,
-  SendAccepted,
   SendText,
+  StreamStatusList,
+  WorkerList,
 } from "./schemas/dto.js";
 import { healthRoutes } from "./routes/health.js";
 import { botRoutes } from "./routes/admin/bot.js";
@@ -54,17 +56,15 @@ const SHARED_SCHEMAS = [
   BotInfo,
   ProfileUpdate,
   WorkerList,
-  StreamList,
+  StreamStatusList,
   PluginStatus,
-  PluginList,
+  PluginStatusList,
   PluginPatch,
   ConversationPage,
-  MessagePage,
+  MessageLogPage,
   SendText,
-  SendAccepted,
-  BlockResult,
+  Ack,
   DeadLetterPage,
-  RetryResult,
 ];
 
 /** The admin page (plain ES modules, no build step). */
@@ -108,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  app.decorateRequest("adminActor", "");
   app.setValidatorCompiler(createHttpValidatorCompiler(SHARED_SCHEMAS));
 
   await app.register(helmet, {
@@ -174,7 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const verify = createTokenVerifier(deps.config.adminTokens);
       admin.addHook("onRequest", (request, _reply, done) => {
         try {
-          verify(request.headers.authorization);
+          request.adminActor = verify(request.headers.authorization);
           done();
         } catch (err) {
           done(err as Error);

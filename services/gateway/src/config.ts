@@ -1,10 +1,9 @@
 import { readFileSync } from "node:fs";
 import { Type, type Static } from "@sinclair/typebox";
+import { BOT_NAME_PATTERN } from "@session-bot/protocol";
 import { GatewayError } from "./errors.js";
 import { ajv, describeErrors } from "./validation/ajv.js";
 
-/** Bot names as used in subjects (docs/decisions.md). TODO(protocol): take the pattern from @session-bot/protocol once it exports it. */
-export const BOT_NAME_PATTERN = "^[a-z0-9][a-z0-9_-]{0,31}$";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 

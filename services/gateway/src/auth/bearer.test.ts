@@ -16,9 +16,9 @@ function codeOf(fn: () => void): string | undefined {
 describe("createTokenVerifier", () => {
   const verify = createTokenVerifier([A, B]);
 
-  it("accepts every configured token, case-insensitive scheme", () => {
-    expect(codeOf(() => verify(`Bearer ${A}`))).toBeUndefined();
-    expect(codeOf(() => verify(`bearer ${B}`))).toBeUndefined();
+  it("accepts every configured token, case-insensitive scheme, and names which one", () => {
+    expect(verify(`Bearer ${A}`)).toBe("gateway:token-1");
+    expect(verify(`bearer ${B}`)).toBe("gateway:token-2");
   });
 
   it("says AUTH_MISSING without a header", () => {

@@ -6,8 +6,11 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { GatewayError } from "../errors.js";
 
-/** Checks an `Authorization` header value against the configured tokens. */
-export type TokenVerifier = (authorization: string | undefined) => void;
+/**
+ * Checks an `Authorization` header value against the configured tokens and returns who it is:
+ * `gateway:token-<n>` (n = 1-based position of the token in the configuration), never the token.
+ */
+export type TokenVerifier = (authorization: string | undefined) => string;
 
 const digest = (s: string): Buffer => createHash("sha256").update(s, "utf8").digest();
 
@@ -22,8 +25,12 @@ export function createTokenVerifier(tokens: readonly string[]): TokenVerifier {
     const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization);
     if (!match?.[1]) throw new GatewayError("AUTH_INVALID", "the Authorization header is not a bearer token");
     const presented = digest(match[1]);
-    let ok = false;
-    for (const d of digests) ok = timingSafeEqual(presented, d) || ok;
-    if (!ok) throw new GatewayError("AUTH_INVALID", "the admin token is not valid");
+    let matched = 0;
+    digests.forEach((d, i) => {
+      // No early exit: every token is compared on every request.
+      if (timingSafeEqual(presented, d) && matched === 0) matched = i + 1;
+    });
+    if (matched === 0) throw new GatewayError("AUTH_INVALID", "the admin token is not valid");
+    return `gateway:token-${matched}`;
   };
 }

@@ -6,20 +6,29 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { Logger } from "pino";
+import {
+  BROKER_SERVICE,
+  PLUGIN_HOST_SERVICE,
+  PROTOCOL_VERSION,
+  STREAMS,
+  isWorkerStats,
+  type PluginStatus,
+  type PluginStatusList,
+  type StreamStatus,
+  type StreamStatusList,
+  type WorkerInfo,
+  type WorkerList,
+  type WorkerStats,
+} from "@session-bot/protocol";
 import { GatewayError, isGatewayError } from "../errors.js";
-import { ajv } from "../validation/ajv.js";
-import { PLUGIN_ENABLED_BY_DEFAULT, WorkerStatsData, type PluginCounters } from "../schemas/dto.js";
-import type { PluginList, PluginPatch, PluginStatus, Readiness, StreamList, StreamStatus, Worker, WorkerList } from "../schemas/api.js";
+import type { PluginPatch, Readiness } from "../schemas/api.js";
 import { createPluginStore, type StoredPlugin } from "../plugins/plugin-store.js";
 import { createBrokerClient, type BrokerApi } from "./broker-client.js";
-import { BROKER_SERVICE, PLUGIN_HOST_SERVICE, STREAMS } from "./names.js";
 import { ping, stats, type StatsReply } from "./services-api.js";
-
-const validateWorkerData = ajv.compile<WorkerStatsData>(WorkerStatsData);
 
 /** One live look at the fleet, for `/metrics`. */
 export interface FleetSnapshot {
-  workers: Worker[];
+  workers: WorkerInfo[];
   /** `$SRV.STATS` of every service instance of the bot (broker and plugin-hosts). */
   services: StatsReply[];
   streams: StreamStatus[];
@@ -29,9 +38,10 @@ export interface Fleet {
   readonly broker: BrokerApi;
   readiness(): Promise<Readiness>;
   workers(): Promise<WorkerList>;
-  streams(): Promise<StreamList>;
-  plugins(): Promise<PluginList>;
-  updatePlugin(name: string, patch: PluginPatch): Promise<PluginStatus>;
+  streams(): Promise<StreamStatusList>;
+  plugins(): Promise<PluginStatusList>;
+  /** `actor` is recorded as the record's `updatedBy`. */
+  updatePlugin(name: string, patch: PluginPatch, actor: string): Promise<PluginStatus>;
   snapshot(): Promise<FleetSnapshot>;
 }
 
@@ -44,10 +54,11 @@ export interface FleetOptions {
 /** Builds the fleet over one NATS connection (owned by the caller). */
 export function createNatsFleet(nc: NatsConnection, opts: FleetOptions, log: Logger): Fleet {
   const broker = createBrokerClient(nc, { bot: opts.bot, timeoutMs: opts.requestTimeoutMs });
-  const store = createPluginStore(nc, log.child({ component: "plugin-store" }));
+  const store = createPluginStore(nc, opts.bot, log.child({ component: "plugin-store" }));
   let jsm: Promise<JetStreamManager> | undefined;
 
-  const ofBot = (r: { metadata?: Record<string, string> | null }) => r.metadata?.bot === undefined || r.metadata.bot === opts.bot;
+  // One NATS account may serve several bots: keep only this bot's instances.
+  const ofBot = (r: { metadata?: Record<string, string> | null }) => r.metadata?.bot === opts.bot;
 
   async function manager(): Promise<JetStreamManager> {
     jsm ??= jetstreamManager(nc, { timeout: opts.requestTimeoutMs });
@@ -66,68 +77,59 @@ export function createNatsFleet(nc: NatsConnection, opts: FleetOptions, log: Log
     return found.replies.filter(ofBot);
   }
 
-  async function workers(): Promise<Worker[]> {
+  async function workers(): Promise<WorkerInfo[]> {
     const replies = await workerStats();
-    return replies.map(toWorker).sort((a, b) => a.id.localeCompare(b.id));
+    return replies.map((r) => toWorker(r, opts.bot)).sort((a, b) => a.id.localeCompare(b.id));
   }
 
   async function streams(): Promise<StreamStatus[]> {
     ensureOpen(nc);
     const m = await manager();
     const out: StreamStatus[] = [];
-    for (const name of STREAMS) {
+    for (const { name } of [STREAMS.inbound, STREAMS.outbound, STREAMS.deadLetter]) {
       try {
         const info = await m.streams.info(name);
         const consumers = [];
         for await (const c of m.consumers.list(name)) {
           consumers.push({
-            name: c.name,
+            stream: name,
+            consumer: c.name,
             pending: c.num_pending,
             ackPending: c.num_ack_pending,
             redelivered: c.num_redelivered,
             waiting: c.num_waiting,
           });
         }
-        consumers.sort((a, b) => a.name.localeCompare(b.name));
-        out.push({ name, exists: true, messages: info.state.messages, bytes: info.state.bytes, consumers });
+        consumers.sort((a, b) => a.consumer.localeCompare(b.consumer));
+        out.push({
+          stream: name,
+          messages: info.state.messages,
+          bytes: info.state.bytes,
+          firstSeq: info.state.first_seq,
+          lastSeq: info.state.last_seq,
+          consumers,
+        });
       } catch (cause) {
-        if (isStreamNotFound(cause)) {
-          out.push({ name, exists: false, messages: 0, bytes: 0, consumers: [] });
-          continue;
-        }
+        // Not created yet (the broker creates streams at start): absent from the list.
+        if (isStreamNotFound(cause)) continue;
         throw new GatewayError("JETSTREAM_FAILED", `cannot read stream ${name}`, { cause, details: { component: "jetstream" } });
       }
     }
     return out;
   }
 
-  function toStatus(p: StoredPlugin, counters: Map<string, { handled: number; errors: number }>): PluginStatus {
-    const c = counters.get(p.manifest.name) ?? { handled: 0, errors: 0 };
+  function toStatus(p: StoredPlugin, ws: WorkerInfo[]): PluginStatus {
+    const m = p.manifest;
     return {
-      name: p.manifest.name,
-      version: p.manifest.version,
-      ...(p.manifest.description === undefined ? {} : { description: p.manifest.description }),
-      enabled: p.record?.enabled ?? PLUGIN_ENABLED_BY_DEFAULT,
-      configured: p.record !== undefined,
+      name: m.name,
+      version: m.version,
+      description: m.description,
+      enabled: p.record?.enabled ?? false,
       config: p.record?.config ?? {},
-      ...(p.manifest.configSchema === undefined ? {} : { configSchema: p.manifest.configSchema }),
-      ...(p.record ? { updatedAt: p.record.updatedAt } : {}),
-      handled: c.handled,
-      errors: c.errors,
+      ...(p.record ? { updatedAt: p.record.updatedAt, updatedBy: p.record.updatedBy } : {}),
+      commands: m.commands,
+      workers: ws.filter((w) => w.plugins.includes(m.name)).length,
     };
-  }
-
-  async function pluginCounters(): Promise<Map<string, { handled: number; errors: number }>> {
-    const totals = new Map<string, { handled: number; errors: number }>();
-    for (const w of await workers()) {
-      for (const p of w.plugins) {
-        const t = totals.get(p.name) ?? { handled: 0, errors: 0 };
-        t.handled += p.handled;
-        t.errors += p.errors;
-        totals.set(p.name, t);
-      }
-    }
-    return totals;
   }
 
   return {
@@ -152,12 +154,12 @@ export function createNatsFleet(nc: NatsConnection, opts: FleetOptions, log: Log
           (info) => ({ ok: true, detail: `broker answers for bot ${info.bot}` }),
           (err: unknown) => ({ ok: false, detail: `broker info failed: ${describe(err)}` }),
         ),
-        ping(nc, PLUGIN_HOST_SERVICE, { maxWaitMs: opts.requestTimeoutMs, enough: 1 }).then(
+        ping(nc, PLUGIN_HOST_SERVICE, { maxWaitMs: opts.discoveryWaitMs }).then(
           (found) => {
             const count = found.replies.filter(ofBot).length;
             return count > 0
-              ? { ok: true, detail: `${count} plugin-host(s) answered $SRV.PING`, count }
-              : { ok: false, detail: `no plugin-host answered $SRV.PING.${PLUGIN_HOST_SERVICE}`, count };
+              ? { ok: true, detail: `${count} plugin-host(s) of bot ${opts.bot} answered $SRV.PING`, count }
+              : { ok: false, detail: `no plugin-host of bot ${opts.bot} answered $SRV.PING.${PLUGIN_HOST_SERVICE}`, count };
           },
           (err: unknown) => ({ ok: false, detail: `plugin-host ping failed: ${describe(err)}`, count: 0 }),
         ),
@@ -168,24 +170,23 @@ export function createNatsFleet(nc: NatsConnection, opts: FleetOptions, log: Log
     },
 
     async workers() {
-      const list = await workers();
-      return { service: PLUGIN_HOST_SERVICE, count: list.length, workers: list };
+      return { v: PROTOCOL_VERSION, items: await workers() };
     },
 
     async streams() {
-      return { streams: await streams() };
+      return { v: PROTOCOL_VERSION, items: await streams() };
     },
 
     async plugins() {
       ensureOpen(nc);
-      const [stored, counters] = await Promise.all([store.list(), pluginCounters()]);
-      return { plugins: stored.map((p) => toStatus(p, counters)) };
+      const [stored, ws] = await Promise.all([store.list(), workers()]);
+      return { v: PROTOCOL_VERSION, items: stored.map((p) => toStatus(p, ws)) };
     },
 
-    async updatePlugin(name, patch) {
+    async updatePlugin(name, patch, actor) {
       ensureOpen(nc);
-      const stored = await store.update(name, patch);
-      return toStatus(stored, await pluginCounters());
+      const stored = await store.update(name, patch, actor);
+      return toStatus(stored, await workers());
     },
 
     async snapshot() {
@@ -195,32 +196,29 @@ export function createNatsFleet(nc: NatsConnection, opts: FleetOptions, log: Log
         stats(nc, BROKER_SERVICE, { maxWaitMs: opts.discoveryWaitMs }).then((d) => d.replies.filter(ofBot)),
         streams(),
       ]);
-      return { workers: ws.map(toWorker), services: [...brokerStats, ...ws], streams: ss };
+      return { workers: ws.map((r) => toWorker(r, opts.bot)), services: [...brokerStats, ...ws], streams: ss };
     },
   };
 }
 
-/** A plugin-host's `$SRV.STATS` reply as a worker view. */
-export function toWorker(r: StatsReply): Worker {
-  const endpoints = r.endpoints ?? [];
-  let plugins: PluginCounters[] = [];
-  let inFlight: number | undefined;
-  for (const e of endpoints) {
-    if (validateWorkerData(e.data)) {
-      plugins = e.data.plugins;
-      inFlight = e.data.inFlight;
+/** A plugin-host's `$SRV.STATS` reply as protocol's `WorkerInfo`. */
+export function toWorker(r: StatsReply, bot: string): WorkerInfo {
+  let workerStats: WorkerStats | undefined;
+  for (const e of r.endpoints ?? []) {
+    if (isWorkerStats(e.data)) {
+      workerStats = e.data;
       break;
     }
   }
+  const started = Date.parse(r.started);
   return {
     id: r.id,
+    bot,
     ...(r.metadata?.instance ? { instance: r.metadata.instance } : {}),
     version: r.version,
-    started: r.started,
-    ...(inFlight === undefined ? {} : { inFlight }),
-    requests: endpoints.reduce((n, e) => n + e.num_requests, 0),
-    errors: endpoints.reduce((n, e) => n + e.num_errors, 0),
-    plugins,
+    ...(Number.isFinite(started) ? { startedAt: started } : {}),
+    plugins: workerStats ? Object.keys(workerStats.plugins).sort() : [],
+    ...(workerStats ? { stats: workerStats } : {}),
   };
 }
 

@@ -6,7 +6,6 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { Empty, type NatsConnection } from "@nats-io/transport-node";
 import { ajv } from "../validation/ajv.js";
-import { serviceDiscoverySubject } from "./names.js";
 
 const Identity = {
   name: Type.String(),
@@ -95,6 +94,12 @@ async function gather<T>(
     if (!isNoResponders(err)) throw err;
   }
   return { replies, invalid };
+}
+
+/** `$SRV.<verb>.<service>`: the discovery subjects defined by the NATS services API (not ours). */
+export function serviceDiscoverySubject(verb: "PING" | "INFO" | "STATS", service: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(service)) throw new TypeError("invalid service name");
+  return `$SRV.${verb}.${service}`;
 }
 
 function isNoResponders(err: unknown): boolean {

@@ -52,12 +52,16 @@ const TITLE: Record<GatewayErrorCode, string> = {
   INTERNAL: "Internal error",
 };
 
+/** protocol's REPLY_ERROR_CODES, when the broker sent no `Nats-Service-Error-Code`. */
+const UPSTREAM_CODE_STATUS: Record<string, number> = { NOT_FOUND: 404, FORBIDDEN: 403, TOO_LARGE: 413 };
+
 /** The status a gateway error is answered with. */
 export function statusOf(err: GatewayError): number {
   if (err.code === "BROKER_REJECTED") {
     const s = err.details.upstreamStatus;
     // Only statuses a client can act on pass through; anything else is a plain 400.
-    return s !== undefined && [400, 403, 404, 409, 410, 422, 429].includes(s) ? s : 400;
+    if (s !== undefined && [400, 403, 404, 409, 410, 413, 422, 429].includes(s)) return s;
+    return UPSTREAM_CODE_STATUS[err.details.upstreamCode ?? ""] ?? 400;
   }
   return STATUS[err.code];
 }

@@ -117,10 +117,11 @@ export function createMetrics(snapshot: () => Promise<FleetSnapshot>, log: Logge
         workers.set(snap.workers.length);
         for (const w of snap.workers) {
           const instance = w.instance ?? w.id;
-          if (w.inFlight !== undefined) inFlight.set({ instance }, w.inFlight);
-          for (const p of w.plugins) {
-            handled.inc({ plugin: p.name, instance }, p.handled);
-            pluginErrors.inc({ plugin: p.name, instance }, p.errors);
+          if (!w.stats) continue;
+          inFlight.set({ instance }, w.stats.inFlight);
+          for (const [plugin, p] of Object.entries(w.stats.plugins)) {
+            handled.inc({ plugin, instance }, p.handled);
+            pluginErrors.inc({ plugin, instance }, p.errors);
           }
         }
         for (const s of snap.services) {
@@ -132,11 +133,10 @@ export function createMetrics(snapshot: () => Promise<FleetSnapshot>, log: Logge
           }
         }
         for (const st of snap.streams) {
-          if (!st.exists) continue;
-          streamMessages.set({ stream: st.name }, st.messages);
+          streamMessages.set({ stream: st.stream }, st.messages);
           for (const c of st.consumers) {
-            consumerPending.set({ stream: st.name, consumer: c.name }, c.pending);
-            consumerAckPending.set({ stream: st.name, consumer: c.name }, c.ackPending);
+            consumerPending.set({ stream: c.stream, consumer: c.consumer }, c.pending);
+            consumerAckPending.set({ stream: c.stream, consumer: c.consumer }, c.ackPending);
           }
         }
         scrapeOk.set(1);

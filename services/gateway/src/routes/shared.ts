@@ -26,3 +26,10 @@ export const problemResponses = {
 } as const;
 
 export const bearerSecurity = [{ bearerAuth: [] }];
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Who an authenticated admin request acts as (`gateway:token-<n>`); empty outside /admin. */
+    adminActor: string;
+  }
+}

@@ -1,9 +1,9 @@
 /**
- * Schemas of what the gateway itself composes (fleet views, readiness, problems). Everything the
- * broker answers is in `dto.ts`.
+ * Schemas that exist only at the gateway's HTTP edge (problems, readiness, plugin patches).
+ * Documents of the bus are in `dto.ts` (from @session-bot/protocol).
  */
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
-import { PluginCounters, PluginName, Timestamp } from "./dto.js";
+import { MAX_PLUGIN_NAME_LENGTH, PLUGIN_NAME_PATTERN } from "@session-bot/protocol";
 
 /**
  * A `$ref` to a shared schema (registered with `app.addSchema`), typed as the schema itself.
@@ -30,85 +30,19 @@ export const Problem = Type.Object(
 );
 export type Problem = Static<typeof Problem>;
 
-export const Worker = Type.Object(
-  {
-    id: Type.String(),
-    instance: Type.Optional(Type.String()),
-    version: Type.String(),
-    started: Type.Optional(Type.String()),
-    inFlight: Type.Optional(Type.Integer({ minimum: 0 })),
-    requests: Type.Integer({ minimum: 0 }),
-    errors: Type.Integer({ minimum: 0 }),
-    plugins: Type.Array(PluginCounters),
-  },
-  {},
-);
-export type Worker = Static<typeof Worker>;
-
-export const WorkerList = Type.Object(
-  { service: Type.String(), count: Type.Integer({ minimum: 0 }), workers: Type.Array(Worker) },
-  { $id: "WorkerList" },
-);
-export type WorkerList = Static<typeof WorkerList>;
-
-export const ConsumerLag = Type.Object(
-  {
-    name: Type.String(),
-    pending: Type.Integer({ minimum: 0 }),
-    ackPending: Type.Integer({ minimum: 0 }),
-    redelivered: Type.Integer({ minimum: 0 }),
-    waiting: Type.Integer({ minimum: 0 }),
-  },
-  {},
-);
-export type ConsumerLag = Static<typeof ConsumerLag>;
-
-export const StreamStatus = Type.Object(
-  {
-    name: Type.String(),
-    exists: Type.Boolean(),
-    messages: Type.Integer({ minimum: 0 }),
-    bytes: Type.Integer({ minimum: 0 }),
-    consumers: Type.Array(ConsumerLag),
-  },
-  {},
-);
-export type StreamStatus = Static<typeof StreamStatus>;
-
-export const StreamList = Type.Object({ streams: Type.Array(StreamStatus) }, { $id: "StreamList" });
-export type StreamList = Static<typeof StreamList>;
-
-export const PluginStatus = Type.Object(
-  {
-    name: Type.String(),
-    version: Type.String(),
-    description: Type.Optional(Type.String()),
-    enabled: Type.Boolean(),
-    /** False when no record exists yet in `sb_plugins` (the plugin runs with its defaults). */
-    configured: Type.Boolean(),
-    config: Type.Record(Type.String(), Type.Unknown()),
-    configSchema: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    updatedAt: Type.Optional(Timestamp),
-    handled: Type.Integer({ minimum: 0 }),
-    errors: Type.Integer({ minimum: 0 }),
-  },
-  { $id: "PluginStatus" },
-);
-export type PluginStatus = Static<typeof PluginStatus>;
-
-export const PluginList = Type.Object({ plugins: Type.Array(ref(PluginStatus)) }, { $id: "PluginList" });
-export type PluginList = Static<typeof PluginList>;
-
 export const PluginPatch = Type.Object(
   {
-    enabled: Type.Optional(Type.Boolean()),
-    config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    enabled: Type.Optional(Type.Boolean({ description: "Run the plugin (true) or not." })),
+    config: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: "The whole new config object, checked against the manifest's configSchema." })),
   },
   { $id: "PluginPatch", additionalProperties: false, minProperties: 1 },
 );
 export type PluginPatch = Static<typeof PluginPatch>;
 
-export const PluginParams = Type.Object({ name: PluginName }, { additionalProperties: false });
+export const PluginParams = Type.Object(
+  { name: Type.String({ pattern: PLUGIN_NAME_PATTERN, minLength: 1, maxLength: MAX_PLUGIN_NAME_LENGTH }) },
+  { additionalProperties: false },
+);
 
 const Check = Type.Object({ ok: Type.Boolean(), detail: Type.String() });
 

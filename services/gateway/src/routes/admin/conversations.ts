@@ -1,10 +1,7 @@
-import { Type } from "@sinclair/typebox";
 import type { Fleet } from "../../fleet/fleet.js";
 import { ref } from "../../schemas/api.js";
-import { BlockResult, ConversationPage, Id, MessagePage, PageQuery, SendAccepted, SendText } from "../../schemas/dto.js";
+import { Ack, ConversationPage, ConversationParams, MessageLogPage, MessageQuery, PageQuery, SendText } from "../../schemas/dto.js";
 import type { App } from "../shared.js";
-
-const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
 
 /** Conversations, their message logs, blocking, sending a text. */
 export function conversationRoutes(app: App, deps: { fleet: Fleet }): void {
@@ -13,7 +10,7 @@ export function conversationRoutes(app: App, deps: { fleet: Fleet }): void {
     {
       schema: {
         tags: ["conversations"],
-        summary: "Conversations of the bot, newest first, paged.",
+        summary: "Conversations of the bot, most recent first, paged (`nextCursor` → `cursor`).",
         querystring: PageQuery,
         response: { 200: ref(ConversationPage) },
       },
@@ -26,10 +23,10 @@ export function conversationRoutes(app: App, deps: { fleet: Fleet }): void {
     {
       schema: {
         tags: ["conversations"],
-        summary: "Message log of one conversation, newest first, paged.",
-        params: IdParams,
-        querystring: PageQuery,
-        response: { 200: ref(MessagePage) },
+        summary: "Message log of one conversation (id = the peer's Session ID), newest first, paged.",
+        params: ConversationParams,
+        querystring: MessageQuery,
+        response: { 200: ref(MessageLogPage) },
       },
     },
     (request) => deps.fleet.broker.messages(request.params.id, request.query),
@@ -40,9 +37,9 @@ export function conversationRoutes(app: App, deps: { fleet: Fleet }): void {
     {
       schema: {
         tags: ["conversations"],
-        summary: "Block a conversation: the bot ignores its messages.",
-        params: IdParams,
-        response: { 200: ref(BlockResult) },
+        summary: "Block a conversation: the broker drops its messages.",
+        params: ConversationParams,
+        response: { 200: ref(Ack) },
       },
     },
     (request) => deps.fleet.broker.block(request.params.id),
@@ -54,8 +51,8 @@ export function conversationRoutes(app: App, deps: { fleet: Fleet }): void {
       schema: {
         tags: ["conversations"],
         summary: "Unblock a conversation.",
-        params: IdParams,
-        response: { 200: ref(BlockResult) },
+        params: ConversationParams,
+        response: { 200: ref(Ack) },
       },
     },
     (request) => deps.fleet.broker.unblock(request.params.id),
@@ -66,9 +63,10 @@ export function conversationRoutes(app: App, deps: { fleet: Fleet }): void {
     {
       schema: {
         tags: ["conversations"],
-        summary: "Send a text from the bot to a conversation (queued on SB_OUTBOUND by the broker).",
+        summary: "Send a text from the bot to a conversation (the broker queues it on SB_OUTBOUND).",
+        description: "Give an `id` to make retries of the same POST idempotent; without one the gateway makes a fresh id.",
         body: ref(SendText),
-        response: { 202: ref(SendAccepted) },
+        response: { 202: ref(Ack) },
       },
     },
     async (request, reply) => reply.code(202).send(await deps.fleet.broker.send(request.body)),

@@ -1,7 +1,6 @@
-import { Type } from "@sinclair/typebox";
 import type { Fleet } from "../../fleet/fleet.js";
 import { ref } from "../../schemas/api.js";
-import { DeadLetterPage, Id, PageQuery, RetryResult } from "../../schemas/dto.js";
+import { Ack, DeadLetterPage, DeadLetterParams, PageQuery } from "../../schemas/dto.js";
 import type { App } from "../shared.js";
 
 /** Dead letters kept by the broker, and retrying one. */
@@ -11,7 +10,7 @@ export function deadLetterRoutes(app: App, deps: { fleet: Fleet }): void {
     {
       schema: {
         tags: ["dead-letters"],
-        summary: "Messages that failed permanently (inbound past max_deliver, outbound refused), paged.",
+        summary: "Messages that failed permanently (inbound past max_deliver, outbound refused), newest first, paged.",
         querystring: PageQuery,
         response: { 200: ref(DeadLetterPage) },
       },
@@ -24,9 +23,9 @@ export function deadLetterRoutes(app: App, deps: { fleet: Fleet }): void {
     {
       schema: {
         tags: ["dead-letters"],
-        summary: "Republish a dead letter to its original subject.",
-        params: Type.Object({ id: Id }, { additionalProperties: false }),
-        response: { 200: ref(RetryResult) },
+        summary: "Republish a dead letter's payload to its original subject.",
+        params: DeadLetterParams,
+        response: { 200: ref(Ack) },
       },
     },
     (request) => deps.fleet.broker.retryDeadLetter(request.params.id),

@@ -1,5 +1,6 @@
 import type { Fleet } from "../../fleet/fleet.js";
-import { StreamList, WorkerList, ref } from "../../schemas/api.js";
+import { ref } from "../../schemas/api.js";
+import { StreamStatusList, WorkerList } from "../../schemas/dto.js";
 import type { App } from "../shared.js";
 
 /** plugin-host workers and JetStream streams. */
@@ -9,7 +10,7 @@ export function fleetRoutes(app: App, deps: { fleet: Fleet }): void {
     {
       schema: {
         tags: ["fleet"],
-        summary: "plugin-host instances with their live stats ($SRV.STATS): requests, errors, in-flight, per-plugin counters.",
+        summary: "plugin-host instances of the bot with their live stats ($SRV.STATS): in-flight, handled, errors, per-plugin counters.",
         response: { 200: ref(WorkerList) },
       },
     },
@@ -21,8 +22,8 @@ export function fleetRoutes(app: App, deps: { fleet: Fleet }): void {
     {
       schema: {
         tags: ["fleet"],
-        summary: "JetStream streams of the bot with their consumers' lag.",
-        response: { 200: ref(StreamList) },
+        summary: "The bus streams (SB_INBOUND, SB_OUTBOUND, SB_DEAD) with their consumers' lag; a stream not created yet is absent.",
+        response: { 200: ref(StreamStatusList) },
       },
     },
     () => deps.fleet.streams(),

@@ -1,5 +1,6 @@
 import type { Fleet } from "../../fleet/fleet.js";
-import { PluginList, PluginParams, PluginPatch, PluginStatus, ref } from "../../schemas/api.js";
+import { PluginParams, PluginPatch, ref } from "../../schemas/api.js";
+import { PluginStatus, PluginStatusList } from "../../schemas/dto.js";
 import type { App } from "../shared.js";
 
 /** Plugins: manifests, enable flags and configuration (KV). */
@@ -9,8 +10,8 @@ export function pluginRoutes(app: App, deps: { fleet: Fleet }): void {
     {
       schema: {
         tags: ["plugins"],
-        summary: "Every plugin with a manifest: enabled, config, config schema, handled/errors across workers.",
-        response: { 200: ref(PluginList) },
+        summary: "Every plugin with a manifest: enabled, config, commands, workers that loaded it.",
+        response: { 200: ref(PluginStatusList) },
       },
     },
     () => deps.fleet.plugins(),
@@ -28,6 +29,6 @@ export function pluginRoutes(app: App, deps: { fleet: Fleet }): void {
         response: { 200: ref(PluginStatus) },
       },
     },
-    (request) => deps.fleet.updatePlugin(request.params.name, request.body),
+    (request) => deps.fleet.updatePlugin(request.params.name, request.body, request.adminActor),
   );
 }
