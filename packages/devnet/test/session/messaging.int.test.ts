@@ -105,7 +105,7 @@ describe("1:1 messaging over the devnet", () => {
         resolve(m.text);
       });
     });
-    const bobPolling = bob as SessionClient;
+    const bobPolling = bob;
     // a short interval for the test: pollAndDispatch loop driven by startPolling's default is 3 s
     bobPolling.startPolling();
     await alice.sendText(bob.sessionId, "event driven");

@@ -411,7 +411,7 @@ export class StorageRpcNetwork implements Network {
   async #resyncClock(snode: Snode): Promise<void> {
     try {
       const before = this.#localNow();
-      const out = await this.#rpc(snode, "info", {});
+      const out = await this.#rpc(snode, "info", {}, undefined, false);
       const t = (out.body as { t?: unknown; timestamp?: unknown } | undefined)?.t ?? (out.body as { timestamp?: unknown } | undefined)?.timestamp;
       if (typeof t === "number") {
         const localAt = before + Math.round((this.#localNow() - before) / 2);
@@ -424,7 +424,7 @@ export class StorageRpcNetwork implements Network {
   }
 
   /** One JSON RPC to a snode; a non-JSON body is kept as text. Observes `t` of 200 answers. */
-  async #rpc(snode: Snode, method: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<RpcOutcome> {
+  async #rpc(snode: Snode, method: string, params: Record<string, unknown>, signal?: AbortSignal, observeClock = true): Promise<RpcOutcome> {
     const url = `${this.#snodeScheme}://${snode.ip}:${snode.port}/storage_rpc/v1`;
     const localAt = this.#localNow();
     const res: HttpResponse = await httpRequest({
@@ -439,7 +439,7 @@ export class StorageRpcNetwork implements Network {
     });
     const text = res.body.toString("utf8");
     const body = parseJson(text);
-    if (res.status === 200) this.clock.observe((body as { t?: unknown } | undefined)?.t, snode.pubkeyEd25519, localAt + Math.round((this.#localNow() - localAt) / 2));
+    if (res.status === 200 && observeClock) this.clock.observe((body as { t?: unknown } | undefined)?.t, snode.pubkeyEd25519, localAt + Math.round((this.#localNow() - localAt) / 2));
     return { code: res.status, body: body ?? text, text };
   }
 
