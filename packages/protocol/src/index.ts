@@ -197,6 +197,14 @@ export {
   parseAttachmentReply,
 } from "./schemas/attachment.js";
 export type { AttachmentDescriptor, AttachmentGetRequest, AttachmentPutRequest, AttachmentReply } from "./schemas/attachment.js";
+export {
+  MAX_ATTACHMENT_HEADER_BYTES,
+  decodeAttachmentGetPayload,
+  decodeAttachmentPutPayload,
+  encodeAttachmentGetPayload,
+  encodeAttachmentPutPayload,
+} from "./attachment-envelope.js";
+export type { AttachmentEnvelope } from "./attachment-envelope.js";
 
 // error replies
 export {

@@ -76,7 +76,7 @@ export const BROKER_ENDPOINTS = Object.freeze({
   conversations: "conversations",
   /** `MessageLogQuery` → `MessageLogPage`. */
   messages: "messages",
-  /** `OutboundAction` → `Ack` (the broker publishes it to SB_OUTBOUND for the gateway). */
+  /** `OutboundAction` → `Ack` (the broker publishes it to SB_OUTBOUND on the gateway's behalf). */
   send: "send",
   /** `ConversationRequest` → `Ack`. */
   block: "block",
@@ -88,9 +88,9 @@ export const BROKER_ENDPOINTS = Object.freeze({
   deadLettersList: "dead-letters.list",
   /** `DeadLetterRetryRequest` → `Ack`. */
   deadLettersRetry: "dead-letters.retry",
-  /** `AttachmentGetRequest` → `AttachmentReply` + chunked bytes. */
+  /** Chunked: `AttachmentGetRequest` JSON → get envelope (`AttachmentReply` + bytes; see `decodeAttachmentGetPayload`). */
   attachmentsGet: "attachments.get",
-  /** `AttachmentPutRequest` + chunked bytes → `AttachmentReply`. */
+  /** Chunked: put envelope (`AttachmentPutRequest` + bytes; see `encodeAttachmentPutPayload`) → `AttachmentReply` JSON. */
   attachmentsPut: "attachments.put",
 } as const);
 /** A broker endpoint name. */
