@@ -35,6 +35,12 @@ async function until(cond: () => boolean, ms = 5_000): Promise<void> {
   }
 }
 
+function dataHeaders(): ReturnType<typeof headers> {
+  const h = headers();
+  h.set("Chunk-Op", "data");
+  return h;
+}
+
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /** Blocks this thread (and so its NATS socket reads) without burning CPU. */
 const blockFor = (ms: number): void => void Atomics.wait(sleeper, 0, 0, ms);
@@ -212,6 +218,35 @@ describe("requestChunked / serveChunked", () => {
     expect(replies[0]).toMatch(/^credit:\d+$/);
     expect(replies[1]).toBe("error:CHUNK_TIMEOUT");
     expect(errors).toEqual(["CHUNK_TIMEOUT"]);
+    sub.unsubscribe();
+    await svc.stop();
+  });
+
+  it("a caller that sends beyond its credit gets CHUNK_FLOW and the transfer is freed", async () => {
+    const s = subject();
+    const errors: string[] = [];
+    const svc = await serve(server, s, () => new Uint8Array(0), { windowBytes: 2 * 1000, onError: (e) => errors.push(e.code) });
+    const frags = split(randomBytes(100 * 1000), { maxFragmentBytes: 1000 + frameOverhead(32) });
+    const inbox = `_INBOX.greedy.${Date.now()}`;
+    const replies: string[] = [];
+    const sub = client.subscribe(inbox, {
+      callback: (_e, m) => {
+        const op = m.headers?.get("Chunk-Op");
+        replies.push(`${op}:${m.headers?.get("Chunk-Error") || m.headers?.get("Chunk-Grant")}`);
+        // on the first credit, send a fragment far beyond it
+        if (op === "credit" && m.reply) client.publish(m.reply, encodeFragment(frags[50]!), { headers: dataHeaders() });
+      },
+    });
+    const h = headers();
+    h.set("Chunk-Op", "open");
+    h.set("Chunk-Version", "1");
+    h.set("Chunk-Window", "65536");
+    client.publish(s, encodeFragment(frags[0]!), { reply: inbox, headers: h });
+    await until(() => replies.length === 2);
+    expect(replies).toEqual(["credit:3", "error:CHUNK_FLOW"]);
+    expect(errors).toEqual(["CHUNK_FLOW"]);
+    await until(() => svc.active === 0);
+    expect(svc.bufferedBytes).toBe(0);
     sub.unsubscribe();
     await svc.stop();
   });
