@@ -3,7 +3,7 @@
  * call routes with `inject()`; `main.ts` adds only process concerns (listen, shutdown).
  */
 import { fileURLToPath } from "node:url";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type onRequestHookHandler, type RouteOptions } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
@@ -173,13 +173,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           new GatewayError("RATE_LIMITED", `too many requests; retry in ${context.after}`),
       });
       const verify = createTokenVerifier(deps.config.adminTokens);
-      admin.addHook("onRequest", (request, _reply, done) => {
+      const authenticate: onRequestHookHandler = (request, _reply, done) => {
         try {
           request.adminActor = verify(request.headers.authorization);
           done();
         } catch (err) {
           done(err as Error);
         }
+      };
+      // Route-level, after the rate limiter's own route-level hook: a context-level hook would run
+      // first and refused guesses would never be counted.
+      admin.addHook("onRoute", (route: RouteOptions) => {
+        const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+        route.onRequest = [...existing, authenticate];
       });
       botRoutes(admin, deps);
       fleetRoutes(admin, deps);

@@ -105,7 +105,8 @@ export function serviceDiscoverySubject(verb: "PING" | "INFO" | "STATS", service
 function isNoResponders(err: unknown): boolean {
   if (typeof err !== "object" || err === null) return false;
   const e = err as { name?: string; isNoResponders?: () => boolean; cause?: unknown };
-  if (e.name === "NoRespondersError") return true;
+  // nats.js names it "NoResponders" (the class is NoRespondersError); accept both.
+  if (e.name === "NoRespondersError" || e.name === "NoResponders") return true;
   if (typeof e.isNoResponders === "function" && e.isNoResponders()) return true;
   return e.cause !== undefined && isNoResponders(e.cause);
 }
