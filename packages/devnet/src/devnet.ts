@@ -86,7 +86,7 @@ export interface Devnet {
   readonly faults: Faults;
   /** The swarm responsible for a Session ID (66 hex), by the storage server's rule. */
   swarmFor(sessionId: string): DevnetSwarm;
-  /** Unexpired messages stored for a Session ID (all namespaces unless given). */
+  /** Unexpired messages stored for a Session ID (all namespaces unless given); DEVNET_STOPPED after stop. */
   messages(sessionId: string, namespace?: number): DevnetMessage[];
   /** Requests received per snode index since start (faulted ones included). */
   requestCounts(): number[];
@@ -396,6 +396,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         return swarms.find((s) => s.swarmId === id)!;
       },
       messages(sessionId: string, namespace?: number): DevnetMessage[] {
+        if (stopped) throw new DevnetError("DEVNET_STOPPED", "the devnet is stopped");
         return store.messagesOf(sessionId.toLowerCase(), Date.now(), namespace).map((m) => ({
           hash: m.hash,
           namespace: m.namespace,
@@ -405,7 +406,10 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         }));
       },
       requestCounts: () => [...requestCounts],
-      purgeExpired: purge,
+      purgeExpired: () => {
+        if (stopped) throw new DevnetError("DEVNET_STOPPED", "the devnet is stopped");
+        return purge();
+      },
       async stop(): Promise<void> {
         if (stopped) return;
         stopped = true;

@@ -22,6 +22,7 @@ describe("persistence", () => {
     const keys = first.snodes.map((s) => s.pubkeyEd25519);
     await first.stop();
     await first.stop(); // idempotent
+    expect(() => first.messages(me.sessionId)).toThrow(expect.objectContaining({ code: "DEVNET_STOPPED" }));
 
     const second = await startDevnet({ http: true, seed: "persist", dataFile });
     try {
