@@ -62,6 +62,13 @@ describe("encode", () => {
     const bad = { ...sampleInboundEvents()[0]!, text: 5 } as never;
     expect(catchError(() => encodeInboundEvent(bad)).code).toBe("PROTOCOL_INVALID");
   });
+  it("refuses values JSON cannot represent (BigInt, cycles in extra fields) with PROTOCOL_INVALID", () => {
+    const withBigInt = { ...sampleInboundEvents()[0]!, extra: 1n } as never;
+    expect(catchError(() => encodeInboundEvent(withBigInt)).code).toBe("PROTOCOL_INVALID");
+    const cyclic: Record<string, unknown> = { ...sampleInboundEvents()[0]! };
+    cyclic["self"] = cyclic;
+    expect(catchError(() => encodeInboundEvent(cyclic as never)).code).toBe("PROTOCOL_INVALID");
+  });
   it("produces UTF-8 JSON", () => {
     const event = { ...sampleInboundEvents()[0]!, text: "héllo 😀" };
     expect(new TextDecoder().decode(encodeInboundEvent(event))).toBe(JSON.stringify(event));

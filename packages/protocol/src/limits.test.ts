@@ -180,8 +180,23 @@ describe("assertPluginConfig", () => {
     expect(parsePluginManifest(bad)).toBe(bad);
     expectRejectedAt(() => assertPluginConfig(bad, {}), "/configSchema");
   });
+  it("reloaded manifests (new objects, same schema with an $id) reuse one compiled validator", () => {
+    const withId = () => ({ ...manifest(), configSchema: { $id: "urn:test:echo-config", type: "object", properties: { n: { type: "integer" } } } });
+    const spy = vi.spyOn(ajv, "compile");
+    try {
+      expect(assertPluginConfig(withId(), { n: 1 })).toBeTruthy();
+      expect(assertPluginConfig(withId(), { n: 2 })).toBeTruthy();
+      expectRejectedAt(() => assertPluginConfig(withId(), { n: "x" }), "/config/n", "type");
+      expect(spy).toHaveBeenCalledTimes(1);
+      const other = { ...manifest(), configSchema: { $id: "urn:test:echo-config", type: "object", required: ["m"], properties: { m: { type: "string" } } } };
+      expectRejectedAt(() => assertPluginConfig(other, {}), "/config/m", "required");
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it("compiles each manifest's schema once", () => {
-    const m = manifest();
+    const m = { ...manifest(), configSchema: { type: "object", description: "unique to this test", properties: { prefix: { type: "string" } } } };
     const spy = vi.spyOn(ajv, "compile");
     try {
       for (let i = 0; i < 3; i++) expect(assertPluginConfig(m, { prefix: String(i) })).toBeTruthy();

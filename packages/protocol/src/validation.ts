@@ -188,7 +188,14 @@ export function defineCodec<S extends TSchema>(name: string, schema: S, options:
 
   const encode = (value: Static<S>): Uint8Array => {
     parse(value);
-    const out = textEncoder.encode(JSON.stringify(value));
+    let json: string;
+    try {
+      json = JSON.stringify(value);
+    } catch (cause) {
+      // A BigInt or a cycle in a field the schema does not know (extra fields are allowed).
+      throw new ProtocolError("PROTOCOL_INVALID", `${name} is not JSON-serialisable`, { cause, problems: [{ instancePath: "", message: "is not JSON-serialisable" }] });
+    }
+    const out = textEncoder.encode(json);
     if (out.byteLength > MAX_BUS_MESSAGE_BYTES) {
       throw new ProtocolError("PROTOCOL_TOO_LARGE", `${name} encodes to ${out.byteLength} bytes, over ${MAX_BUS_MESSAGE_BYTES}`);
     }

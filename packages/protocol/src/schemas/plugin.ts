@@ -94,29 +94,45 @@ export const encodePluginConfigRecord = configCodec.encode;
 /** Codecs of this module (registry use). */
 export const pluginCodecs = { manifestCodec, configCodec };
 
-const compiledConfigSchemas = new WeakMap<object, ValidateFunction>();
+/** Most distinct config schemas kept compiled (a reloaded manifest with the same schema reuses its entry). */
+const MAX_COMPILED_CONFIG_SCHEMAS = 256;
+const compiledBySource = new Map<string, { schema: object; validate: ValidateFunction }>();
 
 function configValidator(manifest: PluginManifest): ValidateFunction | undefined {
   const schema = manifest.configSchema;
   if (schema === undefined) return undefined;
-  let validate = compiledConfigSchemas.get(schema);
-  if (validate === undefined) {
-    try {
-      validate = ajv.compile(schema);
-    } catch (cause) {
-      throw new ProtocolError("PROTOCOL_INVALID", `plugin ${manifest.name}: configSchema does not compile`, {
-        cause,
-        problems: [{ instancePath: "/configSchema", message: cause instanceof Error ? cause.message : "does not compile", keyword: "configSchema" }],
-      });
-    }
-    compiledConfigSchemas.set(schema, validate);
+  const source = JSON.stringify(schema);
+  const hit = compiledBySource.get(source);
+  if (hit !== undefined) {
+    // Refresh recency: Map iteration order is insertion order.
+    compiledBySource.delete(source);
+    compiledBySource.set(source, hit);
+    return hit.validate;
+  }
+  // Compile a copy without a top-level $id, so manifests reloaded as new objects (or two plugins
+  // reusing an $id) do not collide in the shared AJV instance.
+  const { $id: _ignored, ...copy } = JSON.parse(source) as Record<string, unknown>;
+  let validate: ValidateFunction;
+  try {
+    validate = ajv.compile(copy);
+  } catch (cause) {
+    throw new ProtocolError("PROTOCOL_INVALID", `plugin ${manifest.name}: configSchema does not compile`, {
+      cause,
+      problems: [{ instancePath: "/configSchema", message: cause instanceof Error ? cause.message : "does not compile", keyword: "configSchema" }],
+    });
+  }
+  compiledBySource.set(source, { schema: copy, validate });
+  if (compiledBySource.size > MAX_COMPILED_CONFIG_SCHEMAS) {
+    const [oldestKey, oldest] = compiledBySource.entries().next().value as [string, { schema: object }];
+    compiledBySource.delete(oldestKey);
+    ajv.removeSchema(oldest.schema);
   }
   return validate;
 }
 
 /**
  * Checks a plugin's `config` object against its manifest's `configSchema` (compiled once per
- * manifest object with the package's AJV instance, then cached). Throws `PROTOCOL_INVALID` with
+ * distinct schema with the package's AJV instance and cached; at most 256 kept). Throws `PROTOCOL_INVALID` with
  * problems under `/config/...`, or under `/configSchema` when the schema itself does not compile
  * (e.g. an invalid regular expression). A manifest without `configSchema` accepts any object.
  */
