@@ -221,15 +221,19 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
           // Fetch clients (undici, browsers) re-send a request that got 421 once on a new
           // connection (Fetch standard); give that replay the same 421 so the client sees it.
           const digest = createHash("sha256").update(body).digest("base64");
-          let misdirect = plan.misdirect;
           const replayUntil = replays421.get(digest);
           replays421.delete(digest);
-          if (misdirect) replays421.set(digest, Date.now() + 5_000);
-          else if (replayUntil !== undefined && replayUntil > Date.now()) misdirect = true;
+          let misdirected: boolean | undefined = replayUntil !== undefined && replayUntil > Date.now() ? true : undefined;
           const result = rpc.handleBody(body.toString("utf8"), {
             snode: sn,
             now: Date.now() + plan.clockOffsetMs,
-            misdirect,
+            misdirect: () => {
+              if (misdirected === undefined) {
+                misdirected = faults.takeMisdirect(key);
+                if (misdirected) replays421.set(digest, Date.now() + 5_000);
+              }
+              return misdirected;
+            },
           });
           slog.debug({ status: result.status }, "storage rpc");
           if (result.json) sendJson(res, result.status, result.json);

@@ -5,11 +5,14 @@ import { isDevnetError } from "./errors.js";
 const make = (): Faults => new Faults((t) => (t === 0 || t === "a" ? "a" : t === "seed" ? "seed" : undefined));
 
 describe("Faults", () => {
-  it("421-once fires once by default", () => {
+  it("421-once fires once by default, and only through takeMisdirect", () => {
     const f = make();
     f.inject(0, { kind: "421-once" });
-    expect(f.take("a").misdirect).toBe(true);
-    expect(f.take("a").misdirect).toBe(false);
+    f.take("a");
+    expect(f.takeMisdirect("a")).toBe(true);
+    expect(f.takeMisdirect("a")).toBe(false);
+    f.inject(0, { kind: "421-once", count: 2 });
+    expect([f.takeMisdirect("a"), f.takeMisdirect("a"), f.takeMisdirect("a")]).toEqual([true, true, false]);
   });
 
   it("500 lasts `count` requests, unlimited without count", () => {

@@ -35,7 +35,6 @@ export interface FaultPlan {
   readonly drop: boolean;
   /** 500 or 429 when one of those faults fired. */
   readonly status?: 500 | 429;
-  readonly misdirect: boolean;
   readonly clockOffsetMs: number;
 }
 
@@ -109,10 +108,25 @@ export class Faults {
     return this.byTarget.get(key)?.find((e) => e.kind === "clock-offset")?.ms ?? 0;
   }
 
-  /** @internal Consumes the faults that apply to one incoming request of `key`. */
+  /**
+   * @internal Consumes one `421-once` of `key`, if any: called when a request that names a pubkey
+   * reaches the swarm check, so that requests without one (info, get_swarm) don't use it up.
+   */
+  takeMisdirect(key: string): boolean {
+    const entries = this.byTarget.get(key);
+    const e = entries?.find((x) => x.kind === "421-once");
+    if (!entries || !e) return false;
+    if (e.remaining !== undefined) e.remaining -= 1;
+    const left = entries.filter((x) => x.remaining === undefined || x.remaining > 0);
+    if (left.length > 0) this.byTarget.set(key, left);
+    else this.byTarget.delete(key);
+    return true;
+  }
+
+  /** @internal Consumes the faults (other than `421-once`) that apply to one incoming request of `key`. */
   take(key: string): FaultPlan {
     const entries = this.byTarget.get(key);
-    const plan = { delayMs: 0, drop: false, status: undefined as 500 | 429 | undefined, misdirect: false, clockOffsetMs: 0 };
+    const plan = { delayMs: 0, drop: false, status: undefined as 500 | 429 | undefined, clockOffsetMs: 0 };
     if (!entries || entries.length === 0) return plan;
     for (const e of entries) {
       switch (e.kind) {
@@ -131,9 +145,7 @@ export class Faults {
           plan.status = e.kind === "500" ? 500 : 429;
           break;
         case "421-once":
-          if (plan.misdirect) continue;
-          plan.misdirect = true;
-          break;
+          continue; // consumed by takeMisdirect(), only by requests that name a pubkey
       }
       if (e.remaining !== undefined) e.remaining -= 1;
     }

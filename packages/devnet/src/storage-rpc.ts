@@ -52,8 +52,11 @@ export interface RpcContext {
   readonly snode: SnodeIdentity;
   /** The snode's clock (ms), including any injected offset. */
   readonly now: number;
-  /** An injected "421 once": answer as if this snode were not in the pubkey's swarm. */
-  readonly misdirect: boolean;
+  /**
+   * Asked (once per request, when a pubkey reaches the swarm check) whether an injected "421 once"
+   * applies: then answer as if this snode were not in the pubkey's swarm.
+   */
+  readonly misdirect: () => boolean;
 }
 
 /** Where a snode listens, for swarm JSON. */
@@ -227,7 +230,7 @@ export class StorageRpc {
   /** 421 with the right swarm when `ctx.snode` is not (or pretends not to be) in the pubkey's swarm. */
   private wrongSwarm(pubkey: UserPubkey, ctx: RpcContext): RpcResult | undefined {
     const swarmId = this.topo.swarmIdFor(pubkey.raw);
-    if (ctx.misdirect) return this.ok(ctx, this.swarmJson(swarmId, ctx.snode), 421);
+    if (ctx.misdirect()) return this.ok(ctx, this.swarmJson(swarmId, ctx.snode), 421);
     if (ctx.snode.swarmId !== swarmId) return this.ok(ctx, this.swarmJson(swarmId), 421);
     return undefined;
   }

@@ -128,3 +128,14 @@ describe("admin endpoint /_devnet/faults", () => {
     expect(info.snodes).toHaveLength(6);
   });
 });
+
+describe("421-once and requests without a pubkey", () => {
+  it("is not used up by info or get_swarm", async () => {
+    const sn = net.swarmFor(me.sessionId).snodes[0]!;
+    net.faults.inject(sn.index, { kind: "421-once" });
+    expect((await rpc(sn.url, "info", {})).status).toBe(200);
+    expect((await rpc(sn.url, "get_swarm", { pubkey: me.sessionId })).status).toBe(200);
+    expect((await rpc(sn.url, "retrieve", signedRetrieve(me, 0, Date.now()))).status).toBe(421);
+    expect((await rpc(sn.url, "retrieve", signedRetrieve(me, 0, Date.now()))).status).toBe(200);
+  });
+});
