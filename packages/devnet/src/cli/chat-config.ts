@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { DevnetError } from "../errors.js";
-import { invocationDir } from "./config.js";
+import { invocationDir, stripSeparators } from "./config.js";
 import { readState, STATE_FILE } from "./state.js";
 
 /** Public Session seeds (desktop 2026) and file server (reference 4.2, 6.3). */
@@ -83,7 +83,7 @@ export function parseChatArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
   let values;
   try {
     ({ values } = parseArgs({
-      args: [...argv],
+      args: stripSeparators(argv),
       options: {
         help: { type: "boolean", short: "h" },
         "data-dir": { type: "string" },

@@ -32,6 +32,16 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(invocationDir(env), ".data", "devnet");
 }
 
+/**
+ * Drops the leading `--` separators pnpm passes through (`pnpm devnet -- --http` runs the script
+ * with `-- --http`), which would otherwise end option parsing.
+ */
+export function stripSeparators(argv: readonly string[]): string[] {
+  let i = 0;
+  while (argv[i] === "--") i++;
+  return argv.slice(i);
+}
+
 function intFlag(name: string, v: string | undefined, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -45,7 +55,7 @@ export function parseDevnetArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
   let values;
   try {
     ({ values } = parseArgs({
-      args: [...argv],
+      args: stripSeparators(argv),
       options: {
         help: { type: "boolean", short: "h" },
         http: { type: "boolean" },
