@@ -130,3 +130,27 @@ describe("outgoing validation", () => {
     expect(() => buildReadReceipt(T, [])).toThrow(expect.objectContaining({ code: "SESSION_INVALID_ARGUMENT" }));
   });
 });
+
+describe("inbound robustness (fuzz)", () => {
+  it("never throws on random bytes or on mutated valid messages", async () => {
+    const fc = (await import("fast-check")).default;
+    const valid = wrapEnvelope(encryptForRecipient(alice, bob.sessionId, encodeContent(buildVisibleMessage(T, { text: "fuzz me" }))), T);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
+        const c = classifyStoredMessage(bob, { hash: "x", expiration: 0 }, bytes);
+        expect(c.status).toBe("error");
+      }),
+      { numRuns: 200 },
+    );
+    fc.assert(
+      fc.property(fc.nat({ max: valid.length - 1 }), fc.integer({ min: 1, max: 255 }), (pos, xor) => {
+        const mutated = valid.slice();
+        mutated[pos] = (mutated[pos] ?? 0) ^ xor;
+        const c = classifyStoredMessage(bob, { hash: "x", expiration: 0 }, mutated);
+        expect(["event", "error"]).toContain(c.status);
+        if (c.status === "error") expect(c.error.name).toBe("SessionError");
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
