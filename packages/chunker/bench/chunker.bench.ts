@@ -2,17 +2,19 @@
 //  - in process: split+encode and decode+reassemble of 1, 8, 32 MiB vs SHA-256 of the same bytes
 //    (target ≥ 0.5×);
 //  - over NATS: an 8 MiB publishChunked → subscribeChunked transfer vs raw core-NATS publish of
-//    64 KiB messages (target ≥ 0.5×).
+//    64 KiB messages (target ≥ 0.5×), the receiver in a worker thread.
 // Prints a table and writes bench/last-run.json. Not a test: nothing here fails on a slow machine.
 import { createHash, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { once as onceEvent } from "node:events";
 import { dirname, join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { connect } from "@nats-io/transport-node";
 import { startNats } from "@session-bot/nats-testing";
 import { decodeFragment, encodeFragment, Reassembler, split } from "../src/index.js";
-import { HEADER_ROOM, publishChunked, subscribeChunked } from "../src/nats.js";
+import { HEADER_ROOM, publishChunked } from "../src/nats.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -118,47 +120,39 @@ for (const size of [1 * MiB, 8 * MiB, 32 * MiB]) {
 }
 
 // --- over NATS ----------------------------------------------------------------------------------
+// The sender runs here, the receiver in a worker thread (bench/receiver.worker.ts), for the raw
+// baseline and for the chunked transfer alike.
 const nats = await startNats(process.env.SB_TEST_NATS === "container" ? { kind: "container" } : { kind: "binary" });
 const tx = await connect({ servers: nats.url, name: "bench-tx" });
-const rx = await connect({ servers: nats.url, name: "bench-rx" });
+const size = 8 * MiB;
+const msg = randomBytes(64 * KiB);
+const rawCount = size / msg.length;
+const worker = new Worker(new URL("./receiver.worker.ts", import.meta.url), { workerData: { url: nats.url, rawCount } });
 try {
-  const size = 8 * MiB;
-  // raw: 8 MiB as 128 publishes of 64 KiB, timed until the subscriber has the last byte
-  const msg = randomBytes(64 * KiB);
-  const n = size / msg.length;
-  let got = 0;
+  await onceEvent(worker, "message");
+  // raw: 8 MiB as 128 publishes of 64 KiB, timed until the receiver says it has the last one
   let done: (() => void) | undefined;
-  rx.subscribe("bench.raw", {
-    callback: () => {
-      if (++got === n) done?.();
-    },
-  });
-  await rx.flush();
+  tx.subscribe("bench.raw.done", { callback: () => done?.() });
+  await tx.flush();
   const raw = (): Promise<void> =>
     new Promise<void>((resolve) => {
-      got = 0;
       done = resolve;
-      for (let i = 0; i < n; i++) tx.publish("bench.raw", msg);
+      for (let i = 0; i < rawCount; i++) tx.publish("bench.raw", msg);
     });
   const payload = randomBytes(size);
-  let received = 0;
-  const svc = subscribeChunked(rx, "bench.chunked", (p) => {
-    received += p.length;
-  });
-  await rx.flush();
   for (const [label, frame] of [
     ["max_payload frames", undefined],
     ["64 KiB frames", 64 * KiB],
   ] as const) {
     const opts = frame === undefined ? {} : { maxFragmentBytes: frame };
-    const [rawMs, ms] = await timePair(raw, () => publishChunked(tx, "bench.chunked", payload, opts), 15, 3);
-    row(`NATS publishChunked 8 MiB, ${label}`, size, ms, "raw publish 64 KiB", rawMs);
+    const [rawT, t] = await timePair(raw, () => publishChunked(tx, "bench.chunked", payload, opts), 15, 3);
+    row(`NATS publishChunked 8 MiB, ${label}`, size, t, "raw publish 64 KiB", rawT);
   }
-  if (received === 0) throw new Error("nothing received");
-  await svc.stop();
 } finally {
+  worker.postMessage("stop");
+  await onceEvent(worker, "message");
+  await worker.terminate();
   await tx.close();
-  await rx.close();
   await nats.stop();
 }
 
