@@ -80,6 +80,7 @@ export {
   INBOUND_STREAM_SUBJECTS,
   OUTBOUND_STREAM,
   OUTBOUND_STREAM_SUBJECTS,
+  PLUGIN_HOST_ENDPOINTS,
   PLUGIN_HOST_SERVICE,
   PLUGIN_MANIFESTS_BUCKET,
   PLUGINS_BUCKET,
@@ -109,7 +110,9 @@ export {
   pluginConfigKey,
   pluginConfigKeyFilter,
   pluginHostConsumer,
+  pluginHostFilter,
   pluginHostQueueGroup,
+  pluginHostSubject,
   pluginManifestKey,
   pluginStateBucket,
 } from "./names.js";

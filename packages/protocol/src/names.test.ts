@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   BROKER_ENDPOINTS,
+  PLUGIN_HOST_ENDPOINTS,
   STREAMS,
   assertBotName,
   assertCommandName,
@@ -27,7 +28,9 @@ import {
   pluginConfigKey,
   pluginConfigKeyFilter,
   pluginHostConsumer,
+  pluginHostFilter,
   pluginHostQueueGroup,
+  pluginHostSubject,
   pluginManifestKey,
   pluginStateBucket,
 } from "./names.js";
@@ -167,8 +170,20 @@ describe("outbound, dead-letter and broker subjects", () => {
     expect(brokerFilter("demo")).toBe("sb.broker.demo.>");
   });
   it("refuses bad endpoints", () => {
-    for (const e of ["", ".", "a.", ".a", "a..b", "a.*", "a.>", "a b", "A", "a.B"]) expectBadName(() => brokerSubject("demo", e));
-    for (const [token] of FORBIDDEN) expectBadName(() => brokerSubject(token, "info"));
+    for (const e of ["", ".", "a.", ".a", "a..b", "a.*", "a.>", "a b", "A", "a.B"]) {
+      expectBadName(() => brokerSubject("demo", e));
+      expectBadName(() => pluginHostSubject("demo", e));
+    }
+    for (const [token] of FORBIDDEN) {
+      expectBadName(() => brokerSubject(token, "info"));
+      expectBadName(() => pluginHostSubject(token, "stats"));
+      expectBadName(() => pluginHostFilter(token));
+      expectBadName(() => brokerFilter(token));
+    }
+  });
+  it("builds plugin-host endpoint subjects", () => {
+    expect(pluginHostSubject("demo", PLUGIN_HOST_ENDPOINTS.stats)).toBe("sb.plugin-host.demo.stats");
+    expect(pluginHostFilter("demo")).toBe("sb.plugin-host.demo.>");
   });
 });
 

@@ -12,6 +12,7 @@
  * | outbound actions | stream `SB_OUTBOUND`, subject `sb.out.<bot>.<action>` |
  * | dead letters | stream `SB_DEAD`, subject `sb.dead.<bot>` |
  * | broker endpoints | `sb.broker.<bot>.<endpoint>` (endpoint may have several tokens) |
+ * | plugin-host endpoints | `sb.plugin-host.<bot>.<endpoint>` |
  * | plugin config | KV `sb_plugins`, key `<bot>.<plugin>` |
  * | plugin manifests | KV `sb_plugin_manifests`, key `<plugin>` |
  * | plugin state | KV `sb_state_<plugin>` |
@@ -231,10 +232,32 @@ export function deadLetterSubject(bot: string): string {
  * dot-separated tokens matching `^[a-z0-9][a-z0-9_-]{0,31}$`.
  */
 export function brokerSubject(bot: string, endpoint: string): string {
-  if (typeof endpoint !== "string" || endpoint.length === 0) throw badName("broker endpoint", "must not be empty");
-  const tokens = endpoint.split(".");
-  for (const token of tokens) assertPattern(token, "broker endpoint token", ENDPOINT_TOKEN_RE, ENDPOINT_TOKEN_RE.source);
-  return `sb.broker.${assertBotName(bot)}.${tokens.join(".")}`;
+  return `sb.broker.${assertBotName(bot)}.${endpointTokens(endpoint, "broker endpoint")}`;
+}
+
+function endpointTokens(endpoint: unknown, what: string): string {
+  if (typeof endpoint !== "string" || endpoint.length === 0) throw badName(what, "must not be empty");
+  for (const token of endpoint.split(".")) assertPattern(token, `${what} token`, ENDPOINT_TOKEN_RE, ENDPOINT_TOKEN_RE.source);
+  return endpoint;
+}
+
+/** The plugin-host workers' own request/reply endpoints (the `<endpoint>` of `sb.plugin-host.<bot>.<endpoint>`). */
+export const PLUGIN_HOST_ENDPOINTS = Object.freeze({
+  /** `EmptyRequest` → `WorkerStats` of the worker that answers (queue group: one worker). */
+  stats: "stats",
+} as const);
+
+/**
+ * `sb.plugin-host.<bot>.<endpoint>`: a plugin-host service endpoint. `endpoint` is one of
+ * {@link PLUGIN_HOST_ENDPOINTS} or dot-separated tokens matching `^[a-z0-9][a-z0-9_-]{0,31}$`.
+ */
+export function pluginHostSubject(bot: string, endpoint: string): string {
+  return `sb.plugin-host.${assertBotName(bot)}.${endpointTokens(endpoint, "plugin-host endpoint")}`;
+}
+
+/** `sb.plugin-host.<bot>.>`: every plugin-host endpoint of one bot (for permissions). */
+export function pluginHostFilter(bot: string): string {
+  return `sb.plugin-host.${assertBotName(bot)}.>`;
 }
 
 /** `sb.broker.<bot>.>`: every broker endpoint of one bot (for permissions). */
