@@ -4,7 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { isDevnetError, startDevnet } from "../src/index.js";
+import { isDevnetError, startDevnet, type Devnet } from "../src/index.js";
 import { randomIdentity, rpc, signedRetrieve, storeParams } from "./helpers.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "devnet-persist-"));
@@ -49,19 +49,28 @@ describe("persistence", () => {
   });
 
   it("stable ports from basePort, and a typed error when a port is taken", async () => {
-    const probe = await startDevnet({ http: true, snodeCount: 2, swarmCount: 1 });
-    const base = probe.snodes[0]!.port + 1000 > 60_000 ? 30_000 : probe.snodes[0]!.port + 1000;
-    await probe.stop();
-    const a = await startDevnet({ http: true, snodeCount: 2, swarmCount: 1, basePort: base });
+    // Below the OS's ephemeral range (32768+), so no other test's listener can be there by chance;
+    // retried on the rare clash with something else running on the machine.
+    let a: Devnet | undefined;
+    let base = 0;
+    for (let attempt = 0; attempt < 5 && !a; attempt++) {
+      base = 23_000 + Math.floor(Math.random() * 8_000);
+      try {
+        a = await startDevnet({ http: true, snodeCount: 2, swarmCount: 1, basePort: base });
+      } catch (err) {
+        if (!isDevnetError(err, "DEVNET_PORT_IN_USE")) throw err;
+      }
+    }
+    expect(a).toBeDefined();
     try {
-      expect(a.seedUrls[0]).toBe(`http://127.0.0.1:${base}/json_rpc`);
-      expect(a.fileServerUrl).toBe(`http://127.0.0.1:${base + 1}`);
-      expect(a.snodes.map((s) => s.port)).toEqual([base + 2, base + 3]);
+      expect(a!.seedUrls[0]).toBe(`http://127.0.0.1:${base}/json_rpc`);
+      expect(a!.fileServerUrl).toBe(`http://127.0.0.1:${base + 1}`);
+      expect(a!.snodes.map((s) => s.port)).toEqual([base + 2, base + 3]);
       await expect(startDevnet({ http: true, snodeCount: 2, swarmCount: 1, basePort: base })).rejects.toSatisfy((e) =>
         isDevnetError(e, "DEVNET_PORT_IN_USE"),
       );
     } finally {
-      await a.stop();
+      await a!.stop();
     }
   });
 

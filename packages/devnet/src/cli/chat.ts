@@ -70,26 +70,35 @@ async function saveAttachments(client: SessionClient, ev: MessageEvent, dir: str
   return paths;
 }
 
+/** Display names seen in profiles, so later events can name their sender. */
+const names = new Map<string, string>();
+
+function who(id: string): string {
+  return names.get(id) ?? short(id);
+}
+
 function describe(ev: SessionEvent): string {
+  if ((ev.kind === "message" || ev.kind === "reaction" || ev.kind === "messageRequestResponse") && ev.profile?.displayName)
+    names.set(ev.sender, ev.profile.displayName);
   switch (ev.kind) {
     case "message":
-      return `${ev.profile?.displayName ?? short(ev.sender)}: ${ev.text}${ev.quote ? " (reply)" : ""}${
+      return `${who(ev.sender)}: ${ev.text}${ev.quote ? " (reply)" : ""}${
         ev.attachments.length ? ` [${ev.attachments.length} attachment(s)]` : ""
       }`;
     case "reaction":
-      return `${short(ev.sender)} ${ev.action === "add" ? "reacted" : "removed reaction"} ${ev.emoji} (message ${ev.target.timestamp})`;
+      return `${who(ev.sender)} ${ev.action === "add" ? "reacted" : "removed reaction"} ${ev.emoji} (message ${ev.target.timestamp})`;
     case "typing":
-      return `${short(ev.sender)} ${ev.typing ? "is typing…" : "stopped typing"}`;
+      return `${who(ev.sender)} ${ev.typing ? "is typing…" : "stopped typing"}`;
     case "readReceipt":
-      return `${short(ev.sender)} read ${ev.timestamps.length} message(s)`;
+      return `${who(ev.sender)} read ${ev.timestamps.length} message(s)`;
     case "messageRequestResponse":
-      return `${short(ev.sender)} ${ev.approved ? "accepted" : "declined"} the conversation`;
+      return `${who(ev.sender)} ${ev.approved ? "accepted" : "declined"} the conversation`;
     case "unsend":
-      return `${short(ev.sender)} deleted message ${ev.target.timestamp}`;
+      return `${who(ev.sender)} deleted message ${ev.target.timestamp}`;
     case "expirationTimerUpdate":
-      return `${short(ev.sender)} set disappearing messages: ${ev.expirationMode} ${ev.expirationTimerSeconds}s`;
+      return `${who(ev.sender)} set disappearing messages: ${ev.expirationMode} ${ev.expirationTimerSeconds}s`;
     case "dataExtraction":
-      return `${short(ev.sender)} ${ev.type === "screenshot" ? "took a screenshot" : "saved media"}`;
+      return `${who(ev.sender)} ${ev.type === "screenshot" ? "took a screenshot" : "saved media"}`;
   }
 }
 
