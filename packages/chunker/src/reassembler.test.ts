@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ChunkError } from "./errors.js";
+import { CHUNK_ERROR_CODES, ChunkError, isChunkError } from "./errors.js";
 import { decodeFragment, encodeFragment, type Fragment } from "./frame.js";
 import { JsonReassembler, Reassembler, type ReassemblerOptions } from "./reassembler.js";
 import { sha256, split, splitJson } from "./split.js";
@@ -156,6 +156,8 @@ describe("header disagreement and digest", () => {
     const { r } = make();
     expect(codeOf(() => r.push({ ...frags[0]!, index: 7 }))).toBe("CHUNK_MALFORMED");
     expect(codeOf(() => r.push({ ...frags[0]!, body: new Uint8Array(3) }))).toBe("CHUNK_MALFORMED");
+    expect(codeOf(() => r.push({ ...frags[0]!, id: "x".repeat(65) }))).toBe("CHUNK_MALFORMED");
+    expect(codeOf(() => r.push({ ...frags[0]!, id: "" }))).toBe("CHUNK_MALFORMED");
     expect(r.pending).toBe(0);
   });
 });
@@ -282,6 +284,20 @@ describe("split options", () => {
     const b = split(new Uint8Array(1), { maxFragmentBytes: 200 })[0]!.id;
     expect(a).toMatch(/^[0-9a-f]{32}$/);
     expect(a).not.toBe(b);
+  });
+});
+
+describe("ChunkError", () => {
+  it("carries a code from the closed set, details and cause; isChunkError checks by shape", () => {
+    const cause = new Error("low level");
+    const e = new ChunkError("CHUNK_TOO_LARGE", "too big", { cause, details: { limit: 1, actual: 2 } });
+    expect(e.name).toBe("ChunkError");
+    expect(e.cause).toBe(cause);
+    expect(e.details).toEqual({ limit: 1, actual: 2 });
+    expect(CHUNK_ERROR_CODES).toContain(e.code);
+    expect(isChunkError(e)).toBe(true);
+    expect(isChunkError(new Error("x"))).toBe(false);
+    expect(isChunkError(Object.assign(new Error("x"), { name: "ChunkError", code: "NOPE" }))).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from "node:crypto";
 import { ChunkError, type ChunkErrorCode } from "./errors.js";
-import { decodeFragment, expectedBodyLength, fragmentProblem, type Fragment } from "./frame.js";
+import { decodeFragment, expectedBodyLength, fragmentProblem, MAX_ID_BYTES, type Fragment } from "./frame.js";
 
 /** Limits of a {@link Reassembler}. Every one bounds what a peer can make it hold. */
 export interface ReassemblerOptions {
@@ -121,8 +121,9 @@ export class Reassembler {
     const now = this.#now();
     this.sweep(now);
     const problem = fragmentProblem(f);
-    if (problem !== undefined || typeof f.id !== "string") {
-      throw new ChunkError("CHUNK_MALFORMED", problem ?? "fragment id must be a string", { details: { id: String(f.id) } });
+    // A string of 1..64 UTF-8 bytes has 1..64 UTF-16 units: a cheap bound on what ids may cost us.
+    if (problem !== undefined || typeof f.id !== "string" || f.id.length < 1 || f.id.length > MAX_ID_BYTES) {
+      throw new ChunkError("CHUNK_MALFORMED", problem ?? "fragment id must be a string of 1..64 UTF-8 bytes");
     }
     const id = f.id;
     const old = this.#remembered.get(id);
