@@ -1,0 +1,236 @@
+/**
+ * Consumes SB_INBOUND. Ordering: the broker publishes each event on `sb.in.<bot>.<partition>.<kind>`
+ * where the partition is a hash of the conversation; every partition has one durable pull
+ * consumer shared by all workers, with `max_ack_pending: 1`. So the events of one conversation
+ * are handled one at a time, in stream order, by whichever worker pulled it, while different
+ * partitions run in parallel (bounded per worker by `concurrency`).
+ *
+ * Outcome of one delivery: ack when every plugin succeeded; nak with backoff when one failed and
+ * deliveries remain; on the last allowed delivery, a DeadLetter (reason + failing plugin) then
+ * term. A body that is not a valid InboundEvent is dead-lettered at once (poison).
+ */
+import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/nats-core";
+import {
+  DEAD_LETTER_REASONS,
+  INBOUND_STREAM,
+  decodeInboundEvent,
+  inboundPartitionFilter,
+  isProtocolError,
+  pluginHostConsumer,
+  type DeadLetter,
+  type InboundEvent,
+} from "@session-bot/protocol";
+import type { Logger } from "pino";
+import { deadLetterPayload, type DeadLetterPublisher } from "../bus/dead-letters.js";
+import type { ProcessOutcome } from "../processing/processor.js";
+import { Semaphore } from "./semaphore.js";
+
+export interface InboundConsumerOptions {
+  readonly bot: string;
+  readonly partitions: number;
+  readonly concurrency: number;
+  readonly maxDeliver: number;
+  readonly ackWaitMs: number;
+  /** Nak delay after the n-th failed delivery (the last value repeats). */
+  readonly backoffMs: readonly number[];
+}
+
+/** What happened to one delivery (for metrics and tests). */
+export type DeliveryOutcome = "ack" | "nak" | "dead_letter" | "poison" | "shutdown";
+
+export interface InboundConsumerDeps {
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  handle(event: InboundEvent, signal: AbortSignal): Promise<ProcessOutcome>;
+  readonly publishDeadLetter: DeadLetterPublisher;
+  readonly log: Logger;
+  onDelivery?(outcome: DeliveryOutcome, partition: number): void;
+}
+
+/** The nak delay after `deliveries` failed deliveries. */
+export function backoffFor(backoffMs: readonly number[], deliveries: number): number {
+  if (backoffMs.length === 0) return 0;
+  return backoffMs[Math.min(Math.max(deliveries, 1), backoffMs.length) - 1]!;
+}
+
+/** Creates (or updates to the configured limits) the durable consumer of every partition. */
+export async function ensurePartitionConsumers(jsm: JetStreamManager, opts: InboundConsumerOptions): Promise<void> {
+  for (let p = 0; p < opts.partitions; p++) {
+    const durable = pluginHostConsumer(opts.bot, p);
+    const config = {
+      durable_name: durable,
+      filter_subject: inboundPartitionFilter(opts.bot, p),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      max_ack_pending: 1,
+      max_deliver: opts.maxDeliver,
+      ack_wait: nanos(opts.ackWaitMs),
+      description: `session_bot plugin-host, bot ${opts.bot}, partition ${p}`,
+    };
+    try {
+      await jsm.consumers.add(INBOUND_STREAM, config);
+    } catch {
+      // Exists with other settings (an older deployment): bring its limits up to date.
+      await jsm.consumers.update(INBOUND_STREAM, durable, {
+        max_ack_pending: 1,
+        max_deliver: opts.maxDeliver,
+        ack_wait: nanos(opts.ackWaitMs),
+        description: config.description,
+      });
+    }
+  }
+}
+
+/** Pulls every partition and hands events to `handle`. */
+export class InboundConsumer {
+  private readonly sem: Semaphore;
+  private readonly iterators: ConsumerMessages[] = [];
+  private readonly loops: Promise<void>[] = [];
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly controller = new AbortController();
+  private stopping = false;
+
+  constructor(
+    private readonly opts: InboundConsumerOptions,
+    private readonly deps: InboundConsumerDeps,
+  ) {
+    this.sem = new Semaphore(opts.concurrency);
+  }
+
+  /** Events being handled now. */
+  get inFlight(): number {
+    return this.inflight.size;
+  }
+
+  /** Starts pulling every partition. */
+  async start(): Promise<void> {
+    for (let p = 0; p < this.opts.partitions; p++) {
+      const consumer = await this.deps.js.consumers.get(INBOUND_STREAM, pluginHostConsumer(this.opts.bot, p));
+      const messages = await consumer.consume({ max_messages: 1, expires: 5_000 });
+      this.iterators.push(messages);
+      this.loops.push(this.loop(p, messages));
+    }
+  }
+
+  private async loop(partition: number, messages: ConsumerMessages): Promise<void> {
+    try {
+      for await (const m of messages) {
+        if (this.stopping) {
+          m.nak();
+          this.deps.onDelivery?.("shutdown", partition);
+          continue;
+        }
+        await this.sem.acquire();
+        const p = this.deliver(partition, m).finally(() => {
+          this.sem.release();
+          this.inflight.delete(p);
+        });
+        this.inflight.add(p);
+        // One at a time per partition: the consumer allows a single unacked message anyway.
+        await p;
+      }
+    } catch (err) {
+      if (!this.stopping) this.deps.log.error({ err, partition }, "inbound consumer loop ended");
+    }
+  }
+
+  private async deliver(partition: number, m: JsMsg): Promise<void> {
+    const deliveries = m.info.deliveryCount;
+    let event: InboundEvent;
+    try {
+      event = decodeInboundEvent(m.data);
+    } catch (err) {
+      const code = isProtocolError(err) ? err.code : DEAD_LETTER_REASONS.INVALID;
+      const message = err instanceof Error ? err.message : String(err);
+      this.deps.log.warn({ subject: m.subject, seq: m.info.streamSequence, code }, "invalid inbound event: dead-lettered");
+      await this.deadLetter(m, { code, message }, undefined, "poison", partition);
+      return;
+    }
+    let outcome: ProcessOutcome;
+    try {
+      outcome = await this.deps.handle(event, this.controller.signal);
+    } catch (err) {
+      outcome = { failures: [{ plugin: "host", code: "UNKNOWN", message: err instanceof Error ? err.message : String(err) }], handledBy: [] };
+      this.deps.log.error({ err, eventId: event.id }, "event processing failed");
+    }
+    if (outcome.failures.length === 0) {
+      await m.ackAck().catch((err: unknown) => this.deps.log.warn({ err, eventId: event.id }, "ack failed; the event will be redelivered"));
+      this.deps.onDelivery?.("ack", partition);
+      return;
+    }
+    if (this.controller.signal.aborted) {
+      // Shutting down: hand the event to another worker right away.
+      m.nak();
+      this.deps.onDelivery?.("shutdown", partition);
+      return;
+    }
+    if (deliveries >= this.opts.maxDeliver) {
+      const first = outcome.failures[0]!;
+      const reason = {
+        code: DEAD_LETTER_REASONS.MAX_DELIVER,
+        message: `failed ${deliveries} deliveries; last: ${outcome.failures.map((f) => `${f.plugin}: ${f.code}: ${f.message}`).join(" | ")}`.slice(0, 1_000),
+      };
+      await this.deadLetter(m, reason, first.plugin === "host" || first.plugin === "router" ? undefined : first.plugin, "dead_letter", partition, event.id);
+      return;
+    }
+    const delay = backoffFor(this.opts.backoffMs, deliveries);
+    m.nak(delay);
+    this.deps.log.info({ eventId: event.id, deliveries, delayMs: delay, failed: outcome.failures.map((f) => f.plugin) }, "event failed: retry later");
+    this.deps.onDelivery?.("nak", partition);
+  }
+
+  private async deadLetter(
+    m: JsMsg,
+    reason: { code: string; message: string },
+    plugin: string | undefined,
+    outcome: "poison" | "dead_letter",
+    partition: number,
+    messageId?: string,
+  ): Promise<void> {
+    const dl: DeadLetter = {
+      v: 1,
+      id: `${INBOUND_STREAM}:${m.info.streamSequence}`,
+      bot: this.opts.bot,
+      source: {
+        stream: INBOUND_STREAM,
+        subject: m.subject,
+        sequence: m.info.streamSequence,
+        consumer: m.info.consumer,
+        ...(messageId !== undefined ? { messageId } : {}),
+      },
+      payload: deadLetterPayload(m.data),
+      reason: { code: /^[A-Z][A-Z0-9_]{0,63}$/.test(reason.code) ? reason.code : "PLUGIN_FAILED", message: reason.message.slice(0, 1_000) },
+      deliveries: m.info.deliveryCount,
+      firstSeen: Math.floor(m.info.timestampNanos / 1_000_000),
+      failedAt: Date.now(),
+      ...(plugin !== undefined ? { plugin } : {}),
+    };
+    try {
+      await this.deps.publishDeadLetter(dl);
+    } catch (err) {
+      // Could not record it: keep the event (retried later) rather than lose it.
+      this.deps.log.error({ err, seq: m.info.streamSequence }, "dead letter publish failed; event kept");
+      m.nak(backoffFor(this.opts.backoffMs, m.info.deliveryCount));
+      return;
+    }
+    m.term(reason.code);
+    this.deps.onDelivery?.(outcome, partition);
+  }
+
+  /**
+   * Stops pulling, lets in-flight events finish for up to `graceMs`, then aborts their handlers
+   * (their events are nak'ed for another worker).
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    await Promise.allSettled(this.iterators.map((it) => it.close()));
+    const all = Promise.allSettled([...this.inflight]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
+    this.controller.abort(new Error("plugin-host stopping"));
+    await all;
+    await Promise.allSettled(this.loops);
+  }
+}

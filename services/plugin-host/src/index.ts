@@ -1,0 +1,15 @@
+export { buildApp } from "./app.js";
+export type { App, AppDeps } from "./app.js";
+export { loadConfig, DEFAULT_PLUGINS, DEFAULT_UNKNOWN_COMMAND_REPLY, HostConfigSchema } from "./config.js";
+export type { HostConfig } from "./config.js";
+export { HostError, isHostError, HOST_ERROR_CODES } from "./errors.js";
+export type { HostErrorCode } from "./errors.js";
+export { loadPlugins, pluginFromModule, checkConflicts, RESERVED_PLUGIN_NAMES } from "./plugins/loader.js";
+export type { LoadedPlugin } from "./plugins/loader.js";
+export { PluginRegistry } from "./plugins/registry.js";
+export type { PluginState, ApplyResult } from "./plugins/registry.js";
+export { route, formatHelp, unknownCommandReply } from "./routing/router.js";
+export type { Route } from "./routing/router.js";
+export { backoffFor } from "./consuming/inbound-consumer.js";
+export { frameAttachment, unframeAttachment } from "./bus/attachments.js";
+export { statsSubject } from "./observability/service.js";
