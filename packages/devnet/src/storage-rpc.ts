@@ -162,7 +162,9 @@ export class StorageRpc {
       retrieve: (p) => this.loadRetrieve(p),
       delete: (p) => this.loadDelete(p),
       delete_all: (p) => this.loadDeleteAll(p),
+      delete_before: (p) => this.loadDeleteBefore(p),
       expire: (p) => this.loadExpire(p),
+      expire_all: (p) => this.loadExpireAll(p),
       get_expiries: (p) => this.loadGetExpiries(p),
       oxend_request: (p) => this.loadOxend(p),
       batch: (p) => this.loadBatch(p, false),
@@ -401,20 +403,62 @@ export class StorageRpc {
         return text(406, "delete_all timestamp too far from current time");
       const nsSig = namespace === "all" ? "all" : nsText(namespace);
       if (!verifyRequest(f, `delete_all${nsSig}${timestamp}`)) return text(401, "delete_all signature verification failed");
-      const pairs = this.store.deleteAll(f.pubkey.hex, namespace, ctx.now).sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-      const hashes = pairs.map((x) => x[1]);
-      let deleted: unknown = hashes;
-      if (namespace === "all") {
-        const byNs: Record<string, string[]> = {};
-        for (const [ns, h] of pairs) (byNs[String(ns)] ??= []).push(h);
-        deleted = byNs;
-      }
-      const toSign = f.pubkey.hex + String(timestamp) + hashes.join("");
-      const swarm = this.perMember(ctx, (m) => ({
-        deleted,
-        signature: Buffer.from(signDetached(toSign, m.keys.edSk)).toString("base64"),
-      }));
-      return this.ok(ctx, { swarm });
+      const pairs = this.store.deleteAll(f.pubkey.hex, namespace, ctx.now);
+      return this.bulkResult(ctx, "deleted", namespace, pairs, f.pubkey.hex + String(timestamp));
+    };
+  }
+
+  /** Result of an action on many messages, in one namespace (sorted list) or all (by namespace). */
+  private bulkResult(
+    ctx: RpcContext,
+    key: string,
+    namespace: number | "all",
+    pairs: Array<[number, string]>,
+    signPrefix: string,
+  ): RpcResult {
+    const sorted = [...pairs].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+    const hashes = sorted.map((x) => x[1]);
+    let value: unknown = hashes;
+    if (namespace === "all") {
+      const byNs: Record<string, string[]> = {};
+      for (const [ns, h] of sorted) (byNs[String(ns)] ??= []).push(h);
+      value = byNs;
+    }
+    const toSign = signPrefix + hashes.join("");
+    const swarm = this.perMember(ctx, (m) => ({
+      [key]: value,
+      signature: Buffer.from(signDetached(toSign, m.keys.edSk)).toString("base64"),
+    }));
+    return this.ok(ctx, { swarm });
+  }
+
+  private loadDeleteBefore(p: Params): Exec {
+    const before = required("before", optTimestamp(p, "before"));
+    const namespace = optNamespaceOrAll(p, "namespace") ?? 0;
+    const f = this.signedCommon(p);
+    return (ctx) => {
+      const wrong = this.wrongSwarm(f.pubkey, ctx);
+      if (wrong) return wrong;
+      if (before > ctx.now + 60_000) return text(401, "delete_before timestamp too far in the future");
+      const nsSig = namespace === "all" ? "all" : nsText(namespace);
+      if (!verifyRequest(f, `delete_before${nsSig}${before}`)) return text(401, "delete_before signature verification failed");
+      const pairs = this.store.deleteBefore(f.pubkey.hex, namespace, before, ctx.now);
+      return this.bulkResult(ctx, "deleted", namespace, pairs, f.pubkey.hex + String(before));
+    };
+  }
+
+  private loadExpireAll(p: Params): Exec {
+    const expiry = required("expiry", optTimestamp(p, "expiry"));
+    const namespace = optNamespaceOrAll(p, "namespace") ?? 0;
+    const f = this.signedCommon(p);
+    return (ctx) => {
+      const wrong = this.wrongSwarm(f.pubkey, ctx);
+      if (wrong) return wrong;
+      if (expiry < ctx.now - LIMITS.signatureToleranceMs) return text(406, "expire_all timestamp should be >= current time");
+      const nsSig = namespace === "all" ? "all" : nsText(namespace);
+      if (!verifyRequest(f, `expire_all${nsSig}${expiry}`)) return text(401, "expire_all signature verification failed");
+      const pairs = this.store.shortenAll(f.pubkey.hex, namespace, expiry, ctx.now);
+      return this.bulkResult(ctx, "updated", namespace, pairs, f.pubkey.hex + String(expiry));
     };
   }
 

@@ -4,6 +4,9 @@
 import Database from "better-sqlite3";
 import { DevnetError } from "./errors.js";
 
+/** Bytes counted per retrieved message on top of its hash and base64 data (JSON field names). */
+export const RETRIEVE_OVERHEAD_BYTES = 70;
+
 /** A stored swarm message. */
 export interface StoredMessage {
   readonly hash: string;
@@ -151,7 +154,8 @@ export class DevnetStore {
     let size = 0;
     let more = rows.length > limit;
     for (const row of rows.slice(0, limit)) {
-      const cost = row.data.length;
+      // As the storage server counts: a fixed per-message overhead, the hash and the base64 data.
+      const cost = RETRIEVE_OVERHEAD_BYTES + row.hash.length + Math.ceil((row.data.length * 4) / 3);
       if (out.length > 0 && size + cost > maxSize) {
         more = true;
         break;
@@ -190,6 +194,40 @@ export class DevnetStore {
       ) as Array<{ namespace: number; hash: string }>;
       const del = this.db.prepare("DELETE FROM messages WHERE hash = ?");
       for (const r of rows) del.run(r.hash);
+      return rows.map((r): [number, string] => [r.namespace, r.hash]);
+    })();
+  }
+
+  /** Deletes (unexpired) messages of `pubkey` with `timestamp <= before`; returns [ns, hash] pairs. */
+  deleteBefore(pubkey: string, namespace: number | "all", before: number, now: number): Array<[number, string]> {
+    return this.db.transaction(() => {
+      const rows = (
+        namespace === "all"
+          ? this.db
+              .prepare("SELECT namespace, hash FROM messages WHERE pubkey = ? AND timestamp <= ? AND expiry > ?")
+              .all(pubkey, before, now)
+          : this.db
+              .prepare("SELECT namespace, hash FROM messages WHERE pubkey = ? AND namespace = ? AND timestamp <= ? AND expiry > ?")
+              .all(pubkey, namespace, before, now)
+      ) as Array<{ namespace: number; hash: string }>;
+      const del = this.db.prepare("DELETE FROM messages WHERE hash = ?");
+      for (const r of rows) del.run(r.hash);
+      return rows.map((r): [number, string] => [r.namespace, r.hash]);
+    })();
+  }
+
+  /** Lowers to `expiry` the expiries of `pubkey`'s messages that end later; returns [ns, hash] pairs. */
+  shortenAll(pubkey: string, namespace: number | "all", expiry: number, now: number): Array<[number, string]> {
+    return this.db.transaction(() => {
+      const rows = (
+        namespace === "all"
+          ? this.db.prepare("SELECT id, namespace, hash FROM messages WHERE pubkey = ? AND expiry > ? AND expiry > ?").all(pubkey, expiry, now)
+          : this.db
+              .prepare("SELECT id, namespace, hash FROM messages WHERE pubkey = ? AND namespace = ? AND expiry > ? AND expiry > ?")
+              .all(pubkey, namespace, expiry, now)
+      ) as Array<{ id: number; namespace: number; hash: string }>;
+      const set = this.db.prepare("UPDATE messages SET expiry = ? WHERE id = ?");
+      for (const r of rows) set.run(expiry, r.id);
       return rows.map((r): [number, string] => [r.namespace, r.hash]);
     })();
   }

@@ -287,6 +287,12 @@ describe("retrieve", () => {
     const r = await rpc(aliceMember.url, "retrieve", signedRetrieve(alice, 0, Date.now(), { max_size: 1 }));
     expect(r.json.messages).toHaveLength(1);
     expect(r.json.more).toBe(true);
+    // Each tiny message costs 70 (overhead) + 43 (hash) + 4 (base64 of 2 bytes) = 117 bytes.
+    const two = await rpc(aliceMember.url, "retrieve", signedRetrieve(alice, 0, Date.now(), { max_size: 2 * 117 }));
+    expect(two.json.messages).toHaveLength(2);
+    const all = await rpc(aliceMember.url, "retrieve", signedRetrieve(alice, 0, Date.now(), { max_size: -1 }));
+    expect(all.json.messages).toHaveLength(5);
+    expect(all.json.more).toBe(false);
   });
 
   it("needs a signature for namespace 0 (401, or 400 when the namespace is given)", async () => {
@@ -504,6 +510,31 @@ describe("delete, delete_all, expire, get_expiries", () => {
     const stale = Date.now() - 120_000;
     const old = await rpc(sn.url, "delete_all", { pubkey: carol.sessionId, pubkey_ed25519: carol.edPkHex, timestamp: stale, signature: carol.sign(`delete_all${stale}`) });
     expect(old).toMatchObject({ status: 406, text: "delete_all timestamp too far from current time" });
+  });
+
+  it("delete_before deletes by store timestamp; expire_all shortens expiries", async () => {
+    const early = await store("early");
+    await new Promise((r) => setTimeout(r, 20));
+    const cut = Date.now();
+    await new Promise((r) => setTimeout(r, 20));
+    const late = await store("late");
+    const future = Date.now() + 120_000;
+    const tooLate = await rpc(sn.url, "delete_before", { pubkey: carol.sessionId, pubkey_ed25519: carol.edPkHex, before: future, signature: carol.sign(`delete_before${future}`) });
+    expect(tooLate).toMatchObject({ status: 401, text: "delete_before timestamp too far in the future" });
+    const r = await rpc(sn.url, "delete_before", { pubkey: carol.sessionId, pubkey_ed25519: carol.edPkHex, before: cut, signature: carol.sign(`delete_before${cut}`) });
+    expect(r.status).toBe(200);
+    const entry = r.json.swarm[sn.pubkeyEd25519];
+    expect(entry.deleted).toContain(early);
+    expect(entry.deleted).not.toContain(late);
+    expect(await verify(entry.signature, carol.sessionId + cut + entry.deleted.join(""), sn.pubkeyEd25519)).toBe(true);
+
+    const newExpiry = Date.now() + 30_000;
+    const bad = await rpc(sn.url, "expire_all", { pubkey: carol.sessionId, pubkey_ed25519: carol.edPkHex, expiry: newExpiry, signature: carol.sign(`expire_all${newExpiry + 1}`) });
+    expect(bad).toMatchObject({ status: 401, text: "expire_all signature verification failed" });
+    const e = await rpc(sn.url, "expire_all", { pubkey: carol.sessionId, pubkey_ed25519: carol.edPkHex, expiry: newExpiry, signature: carol.sign(`expire_all${newExpiry}`) });
+    expect(e.status).toBe(200);
+    expect(e.json.swarm[sn.pubkeyEd25519].updated).toContain(late);
+    expect(net.messages(carol.sessionId, 0).find((m) => m.hash === late)?.expiry).toBe(newExpiry);
   });
 
   it("expire and get_expiries", async () => {
