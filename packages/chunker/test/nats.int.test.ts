@@ -283,8 +283,8 @@ describe("requestChunked / serveChunked", () => {
     const s = subject();
     const server2 = await connect({ servers: nats.url });
     const hits = [0, 0];
-    const a = await serve(server, s, (req) => ((hits[0]! += 1), req), { queue: "q" });
-    const b = await serve(server2, s, (req) => ((hits[1]! += 1), req), { queue: "q" });
+    const a = await serve(server, s, (req) => ((hits[0]! += 1), req), { queue: "q", maxPending: 16 });
+    const b = await serve(server2, s, (req) => ((hits[1]! += 1), req), { queue: "q", maxPending: 16 });
     const payloads = Array.from({ length: 12 }, (_, i) => randomBytes(200 * KiB + i));
     const got = await Promise.all(payloads.map((p) => requestChunked(client, s, p)));
     got.forEach((g, i) => expect(Buffer.from(g).equals(payloads[i]!)).toBe(true));

@@ -45,7 +45,7 @@ export interface ServeChunkedOptions {
   maxRequestBytes?: number;
   /** Most fragments a request may have (default 2^20). */
   maxFragments?: number;
-  /** Most transfers in progress at once (default 32); more are refused with `CHUNK_TOO_MANY_PENDING`. */
+  /** Most transfers in progress at once (default 8); more are refused with `CHUNK_TOO_MANY_PENDING`. Keep `maxPending × windowBytes` well below the server's `max_pending` (64 MiB by default). */
   maxPending?: number;
   /** Most request bytes buffered across transfers (default 256 MiB); more are refused with `CHUNK_BUFFER_FULL`. */
   maxBufferedBytes?: number;

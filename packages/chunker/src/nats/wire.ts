@@ -27,7 +27,7 @@ export const DEFAULTS = {
   windowBytes: 4 * 1024 * 1024,
   maxPayloadBytes: 64 * 1024 * 1024,
   maxFragments: 1 << 20,
-  maxPending: 32,
+  maxPending: 8,
   maxBufferedBytes: 256 * 1024 * 1024,
   inboxPrefix: "_INBOX",
 } as const;
