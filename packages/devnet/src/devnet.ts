@@ -1,12 +1,13 @@
 // startDevnet(): the seed node, N snodes on their own ports, the file server, faults and storage.
 import { createHash, randomBytes } from "node:crypto";
-import type http from "node:http";
 import { pino, type Logger } from "pino";
 import { sodiumReady } from "./crypto.js";
 import { DevnetError } from "./errors.js";
-import { Faults, type Fault } from "./faults.js";
+import { Faults } from "./faults.js";
 import { fileServerHandler, type FileServerOptions } from "./file-server.js";
-import { BodyTooLarge, isLoopback, listen, readBody, sendJson, sendText, sleep, type Listener, type TlsMaterial } from "./http.js";
+import { adminHandler } from "./admin.js";
+import { BodyTooLarge, listen, readBody, sendJson, sendText, sleep, type Listener, type TlsMaterial } from "./http.js";
+import { seedJsonRpc, serviceNodeStatesOf } from "./seed.js";
 import { StorageRpc } from "./storage-rpc.js";
 import { DevnetStore } from "./store.js";
 import { generateCertificate } from "./tls.js";
@@ -134,43 +135,8 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     return topo.byPubkey(target)?.pubkeyEd25519;
   });
 
-  const serviceNodeStates = (fields?: Record<string, unknown>): Record<string, unknown> => {
-    const all = {
-      public_ip: true,
-      storage_port: true,
-      storage_lmq_port: true,
-      pubkey_x25519: true,
-      pubkey_ed25519: true,
-      service_node_pubkey: true,
-      requested_unlock_height: true,
-      swarm_id: true,
-      active: true,
-      funded: true,
-    } as Record<string, boolean>;
-    const wanted = fields && Object.keys(fields).length > 0 ? fields : all;
-    const want = (k: string): boolean => wanted[k] === true;
-    return {
-      service_node_states: topo.snodes.map((sn) => {
-        const port = ports.get(sn) ?? 0;
-        const s: Record<string, unknown> = {};
-        if (want("public_ip")) s.public_ip = host;
-        if (want("storage_port")) s.storage_port = port;
-        if (want("storage_lmq_port")) s.storage_lmq_port = port;
-        if (want("pubkey_x25519")) s.pubkey_x25519 = sn.pubkeyX25519;
-        if (want("pubkey_ed25519")) s.pubkey_ed25519 = sn.pubkeyEd25519;
-        if (want("service_node_pubkey")) s.service_node_pubkey = sn.pubkeyEd25519;
-        if (want("requested_unlock_height")) s.requested_unlock_height = 0;
-        if (want("swarm_id")) s.swarm_id = Number(sn.swarmId);
-        if (want("active")) s.active = true;
-        if (want("funded")) s.funded = true;
-        return s;
-      }),
-      height: 1_234_567,
-      target_height: 1_234_567,
-      hardfork: 19,
-      status: "OK",
-    };
-  };
+  const serviceNodeStates = (fields?: Record<string, unknown>): Record<string, unknown> =>
+    serviceNodeStatesOf(topo, host, (sn) => ports.get(sn) ?? 0, fields);
 
   const rpc = new StorageRpc(topo, store, (sn) => ports.get(sn) ?? 0, () => serviceNodeStates());
   const onError = (err: unknown): void => log.error({ err }, "devnet request failed");
@@ -278,6 +244,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     }));
 
     const seedLog = log.child({ component: "seed" });
+    const admin = adminHandler(faults, () => info());
     const seedListener = await listen(
       host,
       options.basePort ?? 0,
@@ -298,70 +265,12 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
           if (err instanceof BodyTooLarge) return sendText(res, 413, "Request body too large");
           throw err;
         }
-        sendJson(res, 200, seedRpc(body.toString("utf8")));
+        sendJson(res, 200, seedJsonRpc(body.toString("utf8"), serviceNodeStates));
         seedLog.debug("seed json_rpc");
       },
       onError,
     );
     listeners.push(seedListener);
-
-    const seedRpc = (text: string): Record<string, unknown> => {
-      let req: unknown;
-      try {
-        req = JSON.parse(text);
-      } catch {
-        return { jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } };
-      }
-      if (typeof req !== "object" || req === null || Array.isArray(req))
-        return { jsonrpc: "2.0", id: null, error: { code: -32600, message: "Invalid Request" } };
-      const r = req as { id?: unknown; method?: unknown; params?: unknown };
-      const id = r.id ?? null;
-      if (r.method !== "get_n_service_nodes" && r.method !== "get_service_nodes")
-        return { jsonrpc: "2.0", id, error: { code: -32601, message: "Method not found" } };
-      const params = (typeof r.params === "object" && r.params !== null ? r.params : {}) as {
-        fields?: unknown;
-        limit?: unknown;
-      };
-      const fields = typeof params.fields === "object" && params.fields !== null ? (params.fields as Record<string, unknown>) : undefined;
-      const result = serviceNodeStates(fields);
-      if (typeof params.limit === "number" && params.limit > 0) {
-        const list = [...(result.service_node_states as unknown[])];
-        for (let i = list.length - 1; i > 0; i--) {
-          const j = Math.floor(Math.random() * (i + 1));
-          [list[i], list[j]] = [list[j], list[i]];
-        }
-        result.service_node_states = list.slice(0, params.limit);
-      }
-      return { jsonrpc: "2.0", id, result };
-    };
-
-    const admin = async (req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> => {
-      if (!isLoopback(req.socket.remoteAddress)) return sendJson(res, 403, { error: "loopback only" });
-      if (path === "/_devnet/info" && req.method === "GET") return sendJson(res, 200, info());
-      if (path !== "/_devnet/faults") return sendJson(res, 404, { error: "not found" });
-      if (req.method === "GET") return sendJson(res, 200, { faults: faults.list() });
-      if (req.method === "DELETE") {
-        faults.clear();
-        return sendJson(res, 200, { ok: true });
-      }
-      if (req.method !== "POST") return sendJson(res, 405, { error: "method not allowed" });
-      try {
-        const body = JSON.parse((await readBody(req, 65_536)).toString("utf8")) as {
-          target?: unknown;
-          fault?: unknown;
-          kind?: unknown;
-          ms?: unknown;
-          count?: unknown;
-        };
-        if (typeof body.target !== "number" && typeof body.target !== "string")
-          return sendJson(res, 400, { error: "target (snode index or ed25519 hex, or seed/file-server) required" });
-        const fault = (body.fault ?? { kind: body.kind, ms: body.ms, count: body.count }) as Fault;
-        faults.inject(body.target, fault);
-        return sendJson(res, 200, { ok: true, faults: faults.list() });
-      } catch (err) {
-        return sendJson(res, 400, { error: err instanceof Error ? err.message : "bad request" });
-      }
-    };
 
     const info = (): Record<string, unknown> => ({
       seedUrls: [`${base(seedListener.port)}/json_rpc`],
