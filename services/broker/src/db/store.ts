@@ -1,0 +1,397 @@
+// Every read and write of the broker's database, as plain-data methods. Synchronous: SQLite through
+// better-sqlite3 answers in microseconds, and synchronous transactions cannot interleave.
+import { and, asc, count, desc, eq, lt, sql } from "drizzle-orm";
+import type { BrokerDb } from "./database.js";
+import { attachments, blocklist, conversations, deadLetters, inboundDedup, messages, outboundKeys, sessionKv } from "./schema.js";
+
+export type ConversationRow = typeof conversations.$inferSelect;
+export type MessageRow = typeof messages.$inferSelect;
+export type DeadLetterRow = typeof deadLetters.$inferSelect;
+export type AttachmentRow = typeof attachments.$inferSelect;
+export type MessageStatus = MessageRow["status"];
+
+/** A page of rows and the cursor of the next page (undefined on the last page). */
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor: string | undefined;
+}
+
+/** State of an outbound action id before performing it. */
+export type OutboundClaim =
+  | { readonly state: "new"; readonly attempts: number }
+  /** A previous attempt started and did not finish (crash or transient error). */
+  | { readonly state: "retry"; readonly attempts: number }
+  | { readonly state: "sent"; readonly resultRef: string | null }
+  | { readonly state: "failed"; readonly error: string | null };
+
+export interface RetentionPolicy {
+  readonly messagesDays: number;
+  readonly dedupDays: number;
+  readonly deadLettersDays: number;
+}
+
+export interface PruneResult {
+  readonly messages: number;
+  readonly dedup: number;
+  readonly outboundKeys: number;
+  readonly deadLetters: number;
+  readonly attachments: number;
+  readonly conversations: number;
+}
+
+const DAY_MS = 86_400_000;
+
+function encodeCursor(n: number): string {
+  return Buffer.from(String(n)).toString("base64url");
+}
+
+/** Decodes a paging cursor; undefined when absent, throws RangeError when malformed. */
+export function decodeCursor(cursor: string | undefined): number | undefined {
+  if (cursor === undefined) return undefined;
+  const s = Buffer.from(cursor, "base64url").toString();
+  if (!/^\d{1,16}$/.test(s)) throw new RangeError("malformed cursor");
+  return Number(s);
+}
+
+/** The broker's database operations. */
+export class BrokerStore {
+  readonly #db: BrokerDb;
+  readonly #now: () => number;
+
+  constructor(db: BrokerDb, now: () => number = Date.now) {
+    this.#db = db;
+    this.#now = now;
+  }
+
+  /** Runs `fn` in one transaction. */
+  transaction<T>(fn: () => T): T {
+    return this.#db.transaction(() => fn());
+  }
+
+  // ---- conversations -------------------------------------------------------------------------
+
+  /** Creates or updates a conversation on a message in `direction` sent at `at`. */
+  touchConversation(
+    sessionId: string,
+    at: number,
+    direction: "in" | "out",
+    patch: { displayName?: string | undefined; approved?: boolean; approvedMe?: boolean } = {},
+  ): void {
+    const now = this.#now();
+    const inc = direction === "in" ? { inboundCount: 1, outboundCount: 0 } : { inboundCount: 0, outboundCount: 1 };
+    this.#db
+      .insert(conversations)
+      .values({
+        sessionId,
+        displayName: patch.displayName ?? null,
+        approved: patch.approved ?? false,
+        approvedMe: patch.approvedMe ?? false,
+        firstSeenAt: now,
+        lastMessageAt: at,
+        ...inc,
+      })
+      .onConflictDoUpdate({
+        target: conversations.sessionId,
+        set: {
+          lastMessageAt: sql`max(${conversations.lastMessageAt}, ${at})`,
+          ...(direction === "in" ? { inboundCount: sql`${conversations.inboundCount} + 1` } : { outboundCount: sql`${conversations.outboundCount} + 1` }),
+          ...(patch.displayName !== undefined ? { displayName: patch.displayName } : {}),
+          ...(patch.approved !== undefined ? { approved: patch.approved } : {}),
+          ...(patch.approvedMe !== undefined ? { approvedMe: patch.approvedMe } : {}),
+        },
+      })
+      .run();
+  }
+
+  /** Sets the approval flags of a conversation (creating it when absent). */
+  setApproval(sessionId: string, patch: { approved?: boolean; approvedMe?: boolean }): void {
+    const now = this.#now();
+    this.#db
+      .insert(conversations)
+      .values({ sessionId, approved: patch.approved ?? false, approvedMe: patch.approvedMe ?? false, firstSeenAt: now, lastMessageAt: now })
+      .onConflictDoUpdate({ target: conversations.sessionId, set: { ...patch } })
+      .run();
+  }
+
+  getConversation(sessionId: string): ConversationRow | undefined {
+    return this.#db.select().from(conversations).where(eq(conversations.sessionId, sessionId)).get();
+  }
+
+  /** Conversations, most recent first. The cursor is an offset (stable enough for an admin list). */
+  listConversations(limit: number, cursor?: string): Page<ConversationRow> {
+    const offset = decodeCursor(cursor) ?? 0;
+    const rows = this.#db
+      .select()
+      .from(conversations)
+      .orderBy(desc(conversations.lastMessageAt), asc(conversations.sessionId))
+      .limit(limit + 1)
+      .offset(offset)
+      .all();
+    const more = rows.length > limit;
+    return { items: rows.slice(0, limit), nextCursor: more ? encodeCursor(offset + limit) : undefined };
+  }
+
+  // ---- messages ------------------------------------------------------------------------------
+
+  /** Records a message; a second record with the same direction and ref is ignored. Returns its row id. */
+  recordMessage(m: {
+    conversationId: string;
+    direction: "in" | "out";
+    ref: string;
+    kind: string;
+    body: string | null;
+    status: MessageStatus;
+    sentAt: number;
+    plugin?: string | null;
+    causationId?: string | null;
+  }): number {
+    const now = this.#now();
+    const inserted = this.#db
+      .insert(messages)
+      .values({ ...m, plugin: m.plugin ?? null, causationId: m.causationId ?? null, createdAt: now, updatedAt: now })
+      .onConflictDoNothing()
+      .returning({ id: messages.id })
+      .get();
+    if (inserted) return inserted.id;
+    return this.getMessage(m.direction, m.ref)?.id ?? 0;
+  }
+
+  /** Updates the status (and error) of a message by direction and ref. */
+  setMessageStatus(direction: "in" | "out", ref: string, status: MessageStatus, error?: { code: string; message: string }): void {
+    this.#db
+      .update(messages)
+      .set({ status, errorCode: error?.code ?? null, errorMessage: error?.message ?? null, updatedAt: this.#now() })
+      .where(and(eq(messages.direction, direction), eq(messages.ref, ref)))
+      .run();
+  }
+
+  getMessage(direction: "in" | "out", ref: string): MessageRow | undefined {
+    return this.#db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.direction, direction), eq(messages.ref, ref)))
+      .get();
+  }
+
+  /** The message log, newest first, optionally of one conversation and/or direction; the cursor is the last row id seen. */
+  listMessages(query: { conversation?: string | undefined; direction?: "in" | "out" | undefined }, limit: number, cursor?: string): Page<MessageRow> {
+    const before = decodeCursor(cursor);
+    const rows = this.#db
+      .select()
+      .from(messages)
+      .where(
+        and(
+          query.conversation === undefined ? undefined : eq(messages.conversationId, query.conversation),
+          query.direction === undefined ? undefined : eq(messages.direction, query.direction),
+          before === undefined ? undefined : lt(messages.id, before),
+        ),
+      )
+      .orderBy(desc(messages.id))
+      .limit(limit + 1)
+      .all();
+    const more = rows.length > limit;
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return { items, nextCursor: more && last ? encodeCursor(last.id) : undefined };
+  }
+
+  /** Counts of messages by direction and status (for `info`). */
+  messageCounts(): Record<string, number> {
+    const rows = this.#db
+      .select({ direction: messages.direction, status: messages.status, n: count() })
+      .from(messages)
+      .groupBy(messages.direction, messages.status)
+      .all();
+    const out: Record<string, number> = {};
+    for (const r of rows) out[`${r.direction}_${r.status}`] = r.n;
+    return out;
+  }
+
+  conversationCount(): number {
+    return this.#db.select({ n: count() }).from(conversations).get()?.n ?? 0;
+  }
+
+  // ---- inbound dedup -------------------------------------------------------------
+
+  /** The recorded outcome of an inbound hash, or undefined when never handled. */
+  dedupOutcome(hash: string): "published" | "dropped" | undefined {
+    return this.#db.select({ o: inboundDedup.outcome }).from(inboundDedup).where(eq(inboundDedup.hash, hash)).get()?.o;
+  }
+
+  markDedup(hash: string, outcome: "published" | "dropped"): void {
+    this.#db
+      .insert(inboundDedup)
+      .values({ hash, outcome, seenAt: this.#now() })
+      .onConflictDoUpdate({ target: inboundDedup.hash, set: { outcome } })
+      .run();
+  }
+
+
+  // ---- outbound idempotency ------------------------------------------------------------------
+
+  /**
+   * Claims an action id before performing it: `new` the first time, `retry` when an earlier
+   * attempt did not finish, `sent`/`failed` when it is already done (do not perform it again).
+   */
+  claimOutbound(actionId: string): OutboundClaim {
+    return this.transaction(() => {
+      const row = this.#db.select().from(outboundKeys).where(eq(outboundKeys.actionId, actionId)).get();
+      const now = this.#now();
+      if (!row) {
+        this.#db.insert(outboundKeys).values({ actionId, status: "sending", attempts: 1, createdAt: now, updatedAt: now }).run();
+        return { state: "new", attempts: 1 } as const;
+      }
+      if (row.status === "sent") return { state: "sent", resultRef: row.resultRef } as const;
+      if (row.status === "failed") return { state: "failed", error: row.error } as const;
+      const attempts = row.attempts + 1;
+      this.#db.update(outboundKeys).set({ attempts, updatedAt: now }).where(eq(outboundKeys.actionId, actionId)).run();
+      return { state: "retry", attempts } as const;
+    });
+  }
+
+  /** Records the end of an action: sent (with what it stored) or failed for good. */
+  finishOutbound(actionId: string, result: { status: "sent"; resultRef: string | null } | { status: "failed"; error: string }): void {
+    this.#db
+      .update(outboundKeys)
+      .set({
+        status: result.status,
+        resultRef: result.status === "sent" ? result.resultRef : null,
+        error: result.status === "failed" ? result.error : null,
+        updatedAt: this.#now(),
+      })
+      .where(eq(outboundKeys.actionId, actionId))
+      .run();
+  }
+
+  /** Forgets an action's failure so that a dead-letter retry can perform it again. */
+  releaseOutbound(actionId: string): void {
+    this.#db.delete(outboundKeys).where(and(eq(outboundKeys.actionId, actionId), eq(outboundKeys.status, "failed"))).run();
+  }
+
+  // ---- blocklist -----------------------------------------------------------------------------
+
+  block(sessionId: string, reason: string | null): void {
+    this.#db.insert(blocklist).values({ sessionId, reason, createdAt: this.#now() }).onConflictDoUpdate({ target: blocklist.sessionId, set: { reason } }).run();
+  }
+
+  /** Returns true when the peer was blocked. */
+  unblock(sessionId: string): boolean {
+    return this.#db.delete(blocklist).where(eq(blocklist.sessionId, sessionId)).run().changes > 0;
+  }
+
+  isBlocked(sessionId: string): boolean {
+    return this.#db.select({ s: blocklist.sessionId }).from(blocklist).where(eq(blocklist.sessionId, sessionId)).get() !== undefined;
+  }
+
+  listBlocked(): string[] {
+    return this.#db.select({ s: blocklist.sessionId }).from(blocklist).orderBy(asc(blocklist.createdAt)).all().map((r) => r.s);
+  }
+
+  // ---- dead letters --------------------------------------------------------------------------
+
+  /** Stores a dead letter; a second one with the same id is ignored. Returns true when new. */
+  insertDeadLetter(d: Omit<DeadLetterRow, "retries" | "lastRetryAt">): boolean {
+    return this.#db.insert(deadLetters).values(d).onConflictDoNothing().run().changes > 0;
+  }
+
+  getDeadLetter(id: string): DeadLetterRow | undefined {
+    return this.#db.select().from(deadLetters).where(eq(deadLetters.id, id)).get();
+  }
+
+  /** Dead letters, newest first; the cursor is an offset. */
+  listDeadLetters(limit: number, cursor?: string): Page<DeadLetterRow> {
+    const offset = decodeCursor(cursor) ?? 0;
+    const rows = this.#db
+      .select()
+      .from(deadLetters)
+      .orderBy(desc(deadLetters.createdAt), asc(deadLetters.id))
+      .limit(limit + 1)
+      .offset(offset)
+      .all();
+    const more = rows.length > limit;
+    return { items: rows.slice(0, limit), nextCursor: more ? encodeCursor(offset + limit) : undefined };
+  }
+
+  deadLetterCount(): number {
+    return this.#db.select({ n: count() }).from(deadLetters).get()?.n ?? 0;
+  }
+
+  /** Increments the retry counter and returns the new value. */
+  markDeadLetterRetried(id: string): number {
+    const row = this.#db
+      .update(deadLetters)
+      .set({ retries: sql`${deadLetters.retries} + 1`, lastRetryAt: this.#now() })
+      .where(eq(deadLetters.id, id))
+      .returning({ retries: deadLetters.retries })
+      .get();
+    return row?.retries ?? 0;
+  }
+
+  // ---- attachments ---------------------------------------------------------------------------
+
+  putAttachment(a: Omit<AttachmentRow, "createdAt">): void {
+    this.#db.insert(attachments).values({ ...a, createdAt: this.#now() }).onConflictDoNothing().run();
+  }
+
+  getAttachment(id: string): AttachmentRow | undefined {
+    return this.#db.select().from(attachments).where(eq(attachments.id, id)).get();
+  }
+
+  // ---- Session client key/value storage ------------------------------------------------------
+
+  kvGet(namespace: string, key: string): string | undefined {
+    return this.#db
+      .select({ v: sessionKv.value })
+      .from(sessionKv)
+      .where(and(eq(sessionKv.namespace, namespace), eq(sessionKv.key, key)))
+      .get()?.v;
+  }
+
+  kvSet(namespace: string, key: string, value: string): void {
+    this.#db
+      .insert(sessionKv)
+      .values({ namespace, key, value, updatedAt: this.#now() })
+      .onConflictDoUpdate({ target: [sessionKv.namespace, sessionKv.key], set: { value, updatedAt: this.#now() } })
+      .run();
+  }
+
+  kvDelete(namespace: string, key: string): void {
+    this.#db.delete(sessionKv).where(and(eq(sessionKv.namespace, namespace), eq(sessionKv.key, key))).run();
+  }
+
+  // ---- retention -----------------------------------------------------------------------------
+
+  /**
+   * Deletes what is older than the policy: messages, inbound dedup keys and finished outbound
+   * keys (after `dedupDays`, which is at least the swarm's 14-day TTL), dead letters, attachment
+   * records older than the message retention, and conversations with no message left that went
+   * quiet before the message horizon. Unfinished outbound keys are kept.
+   */
+  prune(policy: RetentionPolicy): PruneResult {
+    const now = this.#now();
+    const msgHorizon = now - policy.messagesDays * DAY_MS;
+    const dedupHorizon = now - policy.dedupDays * DAY_MS;
+    const deadHorizon = now - policy.deadLettersDays * DAY_MS;
+    return this.transaction(() => {
+      const m = this.#db.delete(messages).where(lt(messages.createdAt, msgHorizon)).run().changes;
+      const d = this.#db.delete(inboundDedup).where(lt(inboundDedup.seenAt, dedupHorizon)).run().changes;
+      const o = this.#db
+        .delete(outboundKeys)
+        .where(and(lt(outboundKeys.updatedAt, dedupHorizon), sql`${outboundKeys.status} != 'sending'`))
+        .run().changes;
+      const dl = this.#db.delete(deadLetters).where(lt(deadLetters.createdAt, deadHorizon)).run().changes;
+      const a = this.#db.delete(attachments).where(lt(attachments.createdAt, msgHorizon)).run().changes;
+      const c = this.#db
+        .delete(conversations)
+        .where(
+          and(
+            lt(conversations.lastMessageAt, msgHorizon),
+            sql`not exists (select 1 from ${messages} where ${messages.conversationId} = ${conversations.sessionId})`,
+            sql`not exists (select 1 from ${blocklist} where ${blocklist.sessionId} = ${conversations.sessionId})`,
+          ),
+        )
+        .run().changes;
+      return { messages: m, dedup: d, outboundKeys: o, deadLetters: dl, attachments: a, conversations: c };
+    });
+  }
+}
