@@ -1,0 +1,1 @@
+"""session_bot plugin workers in Python."""

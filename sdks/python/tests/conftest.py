@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+PROTOCOL_VECTORS = REPO / "packages" / "protocol" / "vectors"
+CHUNKER_VECTORS = REPO / "packages" / "chunker" / "test-vectors" / "frames.json"
+
+
+def load_json(path: Path):
+    if not path.exists():
+        # A missing shared vector file is a failure, never a skip.
+        pytest.fail(f"shared test vectors missing: {path}")
+    return json.loads(path.read_text(encoding="utf-8"))
