@@ -7,6 +7,7 @@ import { Faults } from "./faults.js";
 import { fileServerHandler, type FileServerOptions } from "./file-server.js";
 import { adminHandler } from "./admin.js";
 import { BodyTooLarge, listen, readBody, sendJson, sendText, sleep, type Listener, type TlsMaterial } from "./http.js";
+import { RateLimiter } from "./rate-limit.js";
 import { seedJsonRpc, serviceNodeStatesOf } from "./seed.js";
 import { StorageRpc } from "./storage-rpc.js";
 import { DevnetStore } from "./store.js";
@@ -38,6 +39,11 @@ export interface DevnetOptions {
   readonly fileServer?: FileServerOptions;
   /** Certificate to use instead of generating one (HTTPS only). */
   readonly tls?: TlsMaterial;
+  /**
+   * Mainnet's per-client rate limit on every snode (`true`: 600 burst, 300/s, then 429; or your own
+   * numbers). Default off: all devnet clients share 127.0.0.1.
+   */
+  readonly rateLimit?: boolean | { readonly burst: number; readonly perSecond: number };
   /** How often expired messages and files are purged (ms, default 10,000). */
   readonly purgeIntervalMs?: number;
 }
@@ -157,6 +163,8 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       const port = options.basePort === undefined ? 0 : options.basePort + 2 + sn.index;
       const slog = log.child({ component: "snode", snode: sn.index });
       const replays421 = new Map<string, number>();
+      const rl = options.rateLimit;
+      const limiter = rl === true ? new RateLimiter() : rl ? new RateLimiter(rl.burst, rl.perSecond) : undefined;
       const listener = await listen(
         host,
         port,
@@ -172,6 +180,8 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
           }
           if (plan.status === 500) return sendText(res, 500, "Internal Server Error (injected fault)");
           if (plan.status === 429) return sendText(res, 429, "Too Many Requests (injected fault)");
+          if (limiter && !limiter.take(req.socket.remoteAddress ?? "", Date.now()))
+            return sendText(res, 429, "Too many requests, try again later");
           const path = new URL(req.url ?? "/", "http://devnet").pathname;
           if (path !== "/storage_rpc/v1") return sendText(res, 404, "Not Found");
           if (req.method !== "POST") return sendText(res, 405, "Method Not Allowed");

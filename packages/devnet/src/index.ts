@@ -6,6 +6,7 @@ export { FILE_SERVER_DEFAULTS } from "./file-server.js";
 export type { FileServerOptions } from "./file-server.js";
 export type { TlsMaterial } from "./http.js";
 export { LIMITS, HARD_FORK, SERVER_VERSION } from "./storage-rpc.js";
+export { RATE_LIMIT } from "./rate-limit.js";
 export { messageHash, sodiumReady as cryptoReady } from "./crypto.js";
 export { swarmSpaceValue, nearestSwarm } from "./swarm.js";
 export { DevnetError, isDevnetError, DEVNET_ERROR_CODES } from "./errors.js";

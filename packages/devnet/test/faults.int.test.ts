@@ -139,3 +139,23 @@ describe("421-once and requests without a pubkey", () => {
     expect((await rpc(sn.url, "retrieve", signedRetrieve(me, 0, Date.now()))).status).toBe(200);
   });
 });
+
+describe("rate limit (option)", () => {
+  it("answers 429 past the burst when rateLimit is on, and not at all when off", async () => {
+    const limited = await startDevnet({ http: true, snodeCount: 1, swarmCount: 1, rateLimit: { burst: 20, perSecond: 1 } });
+    try {
+      const url = limited.snodes[0]!.url;
+      const statuses: number[] = [];
+      for (let i = 0; i < 30; i++) statuses.push((await rpc(url, "info", {})).status);
+      expect(statuses.slice(0, 20).every((s) => s === 200)).toBe(true);
+      const rejected = statuses.filter((s) => s === 429);
+      expect(rejected.length).toBeGreaterThanOrEqual(5);
+      const r = await rpc(url, "info", {});
+      if (r.status === 429) expect(r.text).toBe("Too many requests, try again later");
+    } finally {
+      await limited.stop();
+    }
+    const statuses = await Promise.all(Array.from({ length: 50 }, () => rpc(net.snodes[5]!.url, "info", {})));
+    expect(statuses.every((r) => r.status === 200)).toBe(true);
+  });
+});

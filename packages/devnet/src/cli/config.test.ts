@@ -15,6 +15,7 @@ describe("session-devnet flags", () => {
       port: undefined,
       dataDir: path.join("/repo", ".data", "devnet"),
       persist: false,
+      rateLimit: false,
       logLevel: "info",
     });
     const c = parseDevnetArgs(["--", "--http", "--snodes", "4", "--swarms", "2", "--port", "0", "--data-dir", "d", "--persist"], env);

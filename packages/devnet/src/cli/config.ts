@@ -16,6 +16,7 @@ export interface DevnetCliConfig {
   readonly port: number | undefined;
   readonly dataDir: string;
   readonly persist: boolean;
+  readonly rateLimit: boolean;
   readonly logLevel: string;
 }
 
@@ -64,6 +65,7 @@ export function parseDevnetArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
         port: { type: "string" },
         "data-dir": { type: "string" },
         persist: { type: "boolean" },
+        "rate-limit": { type: "boolean" },
         "log-level": { type: "string" },
       },
       strict: true,
@@ -87,6 +89,7 @@ export function parseDevnetArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     port: intFlag("port", values.port, 0, 65_000),
     dataDir,
     persist: values.persist ?? false,
+    rateLimit: values["rate-limit"] ?? false,
     logLevel,
   };
 }
@@ -103,6 +106,7 @@ Runs a local Session network (seed node, snodes, file server) in the foreground.
                      or the saved one; 0 = free ports)
   --data-dir <dir>   keys/ports config, state file and SQLite (default ./.data/devnet)
   --persist          keep messages and files in <data-dir>/devnet.sqlite
+  --rate-limit       mainnet's per-client limit on snodes (600 burst, 300/s, then 429)
   --log-level <lvl>  pino level (default info); logs go to stderr
   -h, --help         this help
 `;

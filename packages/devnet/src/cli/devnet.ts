@@ -28,6 +28,7 @@ async function main(): Promise<number> {
     seed: fileCfg.seed,
     ...(fileCfg.basePort > 0 ? { basePort: fileCfg.basePort } : {}),
     ...(cfg.persist ? { dataFile: path.join(cfg.dataDir, "devnet.sqlite") } : {}),
+    rateLimit: cfg.rateLimit,
     ...(fileCfg.tls && !cfg.http ? { tls: fileCfg.tls } : {}),
     logger,
   });
