@@ -11,5 +11,3 @@ export type { PluginState, ApplyResult } from "./plugins/registry.js";
 export { route, formatHelp, unknownCommandReply } from "./routing/router.js";
 export type { Route } from "./routing/router.js";
 export { backoffFor } from "./consuming/inbound-consumer.js";
-export { frameAttachment, unframeAttachment } from "./bus/attachments.js";
-export { statsSubject } from "./observability/service.js";

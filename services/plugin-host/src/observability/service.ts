@@ -5,16 +5,7 @@
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Svcm, type Service } from "@nats-io/services";
-import { PLUGIN_HOST_SERVICE, assertBotName, parseWorkerStats, pluginHostQueueGroup, type WorkerStats } from "@session-bot/protocol";
-
-/**
- * Subject of the worker's stats endpoint.
- * TODO(protocol): replace with a protocol name builder (e.g. `pluginHostSubject(bot, "stats")`)
- * once packages/protocol has one; built here from the same bot-name validation meanwhile.
- */
-export function statsSubject(bot: string): string {
-  return `sb.plugin-host.${assertBotName(bot)}.stats`;
-}
+import { PLUGIN_HOST_ENDPOINTS, PLUGIN_HOST_SERVICE, parseWorkerStats, pluginHostQueueGroup, pluginHostSubject, type WorkerStats } from "@session-bot/protocol";
 
 export async function registerService(
   nc: NatsConnection,
@@ -31,8 +22,9 @@ export async function registerService(
     queue: pluginHostQueueGroup(opts.bot),
     statsHandler: () => Promise.resolve(parseWorkerStats(stats())),
   });
-  svc.addEndpoint("stats", {
-    subject: statsSubject(opts.bot),
+  // `sb.plugin-host.<bot>.stats` (queue group: one worker answers): protocol's WorkerStats.
+  svc.addEndpoint(PLUGIN_HOST_ENDPOINTS.stats, {
+    subject: pluginHostSubject(opts.bot, PLUGIN_HOST_ENDPOINTS.stats),
     handler: (err, msg) => {
       if (err) return;
       msg.respond(JSON.stringify(stats()));
