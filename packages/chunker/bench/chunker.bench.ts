@@ -6,7 +6,7 @@
 // Prints a table and writes bench/last-run.json. Not a test: nothing here fails on a slow machine.
 import { createHash, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { once as onceEvent } from "node:events";
 import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -165,6 +165,7 @@ try {
 const pad = (s: string, n: number): string => s.padEnd(n);
 const num = (x: number): string => x.toFixed(0).padStart(6);
 const rat = (x: number): string => x.toFixed(2).padStart(5);
+console.log(`load average before the report: ${loadavg().map((x) => x.toFixed(1)).join(" ")}; GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? ""}`);
 console.log("wall = MB/s by wall-clock time; cpu = MB/s by this process's CPU time; ratio = ours / baseline; target ≥ 0.5");
 console.log(`${pad("benchmark", 46)} ${"wall".padStart(6)} ${"cpu".padStart(6)}  ${pad("baseline", 18)} ${"wall".padStart(6)} ${"cpu".padStart(6)}  ${"ratio".padStart(5)} ${"cpu-r".padStart(5)}`);
 for (const r of rows) {
@@ -180,6 +181,8 @@ const result = {
   cpu: cpus()[0]?.model,
   memoryGiB: Math.round(totalmem() / 2 ** 30),
   nats: process.env.SB_TEST_NATS === "container" ? "container nats:2.12" : "local nats-server binary",
+  glibcTunables: process.env.GLIBC_TUNABLES ?? null,
+  loadAverage: loadavg(),
   rows,
 };
 const out = join(dirname(fileURLToPath(import.meta.url)), "last-run.json");
