@@ -15,3 +15,21 @@ def load_json(path: Path):
         # A missing shared vector file is a failure, never a skip.
         pytest.fail(f"shared test vectors missing: {path}")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def nats_server():
+    from .natsserver import NatsServer
+
+    server = NatsServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def nc(nats_server):
+    import nats
+
+    conn = await nats.connect(nats_server.url, max_reconnect_attempts=0)
+    yield conn
+    await conn.drain()
