@@ -214,6 +214,17 @@ async function interactive(client: SessionClient, cfg: ChatConfig): Promise<numb
   client.on("error", ({ error }) => print(`[undecryptable message: ${error.code}]`));
   client.on("pollError", (err) => print(`[poll failed: ${err.code}]`));
 
+  // Typing indicator while the user types (TTY only), at most one every 10 s, like the apps.
+  let lastTyping = 0;
+  if (process.stdin.isTTY) {
+    readline.emitKeypressEvents(process.stdin);
+    process.stdin.on("keypress", () => {
+      if (!peer || Date.now() - lastTyping < 10_000) return;
+      lastTyping = Date.now();
+      client.sendTyping(peer, true).catch(() => undefined);
+    });
+  }
+
   out(`You are ${client.sessionId}`);
   out(peer ? `Chatting with ${peer}. /help for commands.` : "No peer yet: /to <session-id>, or wait for a message. /help for commands.");
   client.startPolling();
@@ -269,6 +280,7 @@ async function interactive(client: SessionClient, cfg: ChatConfig): Promise<numb
         print("unknown command; /help");
       } else {
         await client.sendText(peer, line);
+        lastTyping = 0;
       }
     } catch (err) {
       print(`failed: ${isSessionError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}`);
