@@ -193,6 +193,15 @@ describe("requestChunked / serveChunked", () => {
     await svc.stop();
   });
 
+  it("a handler that never answers is cut off after handlerTimeoutMs: the caller gets CHUNK_TIMEOUT from the far side", async () => {
+    const s = subject();
+    const svc = await serve(server, s, () => new Promise<Uint8Array>(() => undefined), { handlerTimeoutMs: 200 });
+    const err = await rejection(requestChunked(client, s, randomBytes(100 * KiB), { timeoutMs: 10_000 }));
+    expect([err.code, err.remoteCode]).toEqual(["CHUNK_REMOTE", "CHUNK_TIMEOUT"]);
+    expect(svc.active).toBe(0);
+    await svc.stop();
+  });
+
   it("the server times out a caller that stops sending mid-upload, frees it, and tells the caller", async () => {
     const s = subject();
     const errors: string[] = [];

@@ -37,6 +37,8 @@ export interface ServeChunkedOptions {
   queue?: string;
   /** Longest wait for the next message of a caller, in ms (default 30 000). */
   timeoutMs?: number;
+  /** Longest run of the handler, in ms (default: `timeoutMs`); then the caller gets `CHUNK_TIMEOUT` and the slot is freed. */
+  handlerTimeoutMs?: number;
   /** Bytes of request fragments we let a caller send ahead of our credit (default 4 MiB). */
   windowBytes?: number;
   /** Largest frame we send. Default: the server's `max_payload` less 512 bytes of header room. */
@@ -67,7 +69,7 @@ export interface ChunkedService {
   readonly bufferedBytes: number;
   /**
    * Stops taking new requests. By default waits for the transfers in progress to end (each is
-   * bounded by its timeouts); with `abort: true` ends them at once with `CHUNK_ABORTED`.
+   * bounded by its timeouts, the handler's included); with `abort: true` ends them at once with `CHUNK_ABORTED`.
    */
   stop(opts?: { abort?: boolean }): Promise<void>;
 }
@@ -80,6 +82,7 @@ export interface ChunkedService {
 export function serveChunked(nc: NatsConnection, subject: string, handler: ChunkedHandler, opts: ServeChunkedOptions = {}): ChunkedService {
   const cfg = {
     timeoutMs: opts.timeoutMs ?? DEFAULTS.timeoutMs,
+    handlerTimeoutMs: opts.handlerTimeoutMs ?? opts.timeoutMs ?? DEFAULTS.timeoutMs,
     windowBytes: opts.windowBytes ?? DEFAULTS.windowBytes,
     maxRequestBytes: opts.maxRequestBytes ?? DEFAULTS.maxPayloadBytes,
     maxFragments: opts.maxFragments ?? DEFAULTS.maxFragments,
@@ -189,12 +192,17 @@ export function serveChunked(nc: NatsConnection, subject: string, handler: Chunk
 
     async #answer(request: Uint8Array): Promise<void> {
       let reply: Uint8Array;
+      const overdue = setTimeout(() => {
+        this.fail(new ChunkError("CHUNK_TIMEOUT", `handler did not answer within ${cfg.handlerTimeoutMs} ms`, { details: { id: this.#id } }));
+      }, cfg.handlerTimeoutMs);
       try {
         reply = await handler(request, { subject, id: this.#id, headers: this.#open.headers });
         if (!(reply instanceof Uint8Array)) throw new ChunkError("CHUNK_INVALID_ARGUMENT", "handler must return a Uint8Array");
       } catch (e) {
         this.fail(e instanceof Error ? e : new Error(String(e)), true);
         return;
+      } finally {
+        clearTimeout(overdue);
       }
       if (this.#phase !== "handler") return; // aborted meanwhile
       try {
