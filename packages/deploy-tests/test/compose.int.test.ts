@@ -1,0 +1,143 @@
+// docker-compose.yaml through `docker compose config` (compose's own validation), with an .env
+// made by deploy/init-env.sh exactly as an operator's first run makes it.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { composeConfig, repoRoot, type ComposeConfig } from "../src/index.js";
+
+const root = repoRoot();
+let dir: string;
+let envFile: string;
+let env: Record<string, string>;
+let prod: ComposeConfig;
+let dev: ComposeConfig;
+const SECRET_KEYS = ["NATS_BROKER_PASSWORD", "NATS_PLUGIN_HOST_PASSWORD", "NATS_GATEWAY_PASSWORD", "GATEWAY_ADMIN_TOKEN"];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "sb-compose-"));
+  envFile = join(dir, ".env");
+  execFileSync("bash", [join(root, "deploy", "init-env.sh"), envFile], { stdio: "ignore" });
+  env = Object.fromEntries(
+    readFileSync(envFile, "utf8")
+      .split("\n")
+      .filter((l) => /^[A-Z_]+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
+  prod = composeConfig(envFile);
+  dev = composeConfig(envFile, ["dev"]);
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("deploy/init-env.sh", () => {
+  it("fills every secret with a fresh random value, in a file only its owner can read", () => {
+    for (const k of SECRET_KEYS) expect(env[k], k).toMatch(/^[0-9a-f]{64}$/);
+    expect(new Set(SECRET_KEYS.map((k) => env[k])).size).toBe(SECRET_KEYS.length);
+    expect(statSync(envFile).mode & 0o077).toBe(0);
+  });
+
+  it("keeps values that are already set", () => {
+    const before = readFileSync(envFile, "utf8");
+    execFileSync("bash", [join(root, "deploy", "init-env.sh"), envFile], { stdio: "ignore" });
+    expect(readFileSync(envFile, "utf8")).toBe(before);
+  });
+
+  it(".env.example holds no secret values", () => {
+    const example = readFileSync(join(root, ".env.example"), "utf8");
+    for (const k of SECRET_KEYS) expect(example).toMatch(new RegExp(`^${k}=$`, "m"));
+  });
+});
+
+describe("docker-compose.yaml", () => {
+  it("runs NATS, broker, plugin-host and gateway by default, and the devnet only with --profile dev", () => {
+    expect(Object.keys(prod.services).sort()).toEqual(["broker", "gateway", "nats", "plugin-host"]);
+    expect(Object.keys(dev.services).sort()).toEqual(["broker", "chat", "devnet", "gateway", "nats", "plugin-host"]);
+  });
+
+  it("refuses to render without the secrets (no silent empty password)", () => {
+    expect(() => composeConfig("/dev/null")).toThrow(/NATS_BROKER_PASSWORD/);
+  });
+
+  it("gives secrets to the services only as files, never as environment values", () => {
+    for (const [name, svc] of Object.entries(dev.services)) {
+      if (name === "nats") continue; // nats-server reads its users' passwords from its environment
+      const values = Object.values(svc.environment ?? {});
+      for (const k of SECRET_KEYS) expect(values, `${name} ${k}`).not.toContain(env[k]);
+    }
+    const secrets = (s: string) => (dev.services[s]!.secrets ?? []).map((x) => x.source).sort();
+    expect(secrets("broker")).toEqual(["nats_broker_password", "session_mnemonic"]);
+    expect(secrets("plugin-host")).toEqual(["nats_plugin_host_password"]);
+    expect(secrets("gateway")).toEqual(["gateway_admin_token", "nats_gateway_password"]);
+    expect(dev.services.broker!.environment!.NATS_PASSWORD_FILE).toBe("/run/secrets/nats_broker_password");
+    expect(dev.services.gateway!.environment!.GATEWAY_ADMIN_TOKENS_FILE).toBe("/run/secrets/gateway_admin_token");
+  });
+
+  it("NATS has JetStream on a volume and the shared permission file", () => {
+    const nats = prod.services.nats!;
+    expect(nats.volumes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: "volume", source: "nats-data", target: "/data" }),
+        expect.objectContaining({ type: "bind", source: join(root, "deploy", "nats"), target: "/etc/nats", read_only: true }),
+      ]),
+    );
+    expect(readFileSync(join(root, "deploy", "nats", "nats.conf"), "utf8")).toMatch(/jetstream \{\s*store_dir: \/data/);
+  });
+
+  it("the broker keeps its SQLite database on a volume", () => {
+    expect(prod.services.broker!.volumes).toEqual([expect.objectContaining({ type: "volume", source: "broker-data", target: "/data" })]);
+    expect(prod.services.broker!.environment!.BROKER_DATA_DIR).toBe("/data");
+  });
+
+  it("plugin-host is scalable: 2 replicas, no fixed name, no host port", () => {
+    const ph = prod.services["plugin-host"]!;
+    expect(ph.deploy?.replicas).toBe(2);
+    expect(ph.container_name).toBeUndefined();
+    expect(ph.ports ?? []).toEqual([]);
+  });
+
+  it("only the gateway publishes a port, on loopback by default", () => {
+    const published = Object.entries(dev.services).filter(([, s]) => (s.ports ?? []).length > 0);
+    expect(published.map(([n]) => n)).toEqual(["gateway"]);
+    expect(dev.services.gateway!.ports).toEqual([expect.objectContaining({ target: 8080, published: "8080", host_ip: "127.0.0.1" })]);
+  });
+
+  it("starts in dependency order, waiting for the broker's health", () => {
+    expect(prod.services["plugin-host"]!.depends_on).toMatchObject({ nats: { condition: "service_started" }, broker: { condition: "service_healthy" } });
+    expect(prod.services.gateway!.depends_on).toMatchObject({ broker: { condition: "service_healthy" } });
+    expect(dev.services.chat!.depends_on).toMatchObject({ devnet: { condition: "service_healthy" } });
+  });
+
+  it("every long-running service restarts, runs read-only and without capabilities", () => {
+    for (const name of ["nats", "broker", "plugin-host", "gateway", "devnet"]) {
+      const s = dev.services[name]!;
+      expect(s.restart, name).toBe("unless-stopped");
+      expect(s.read_only, name).toBe(true);
+    }
+  });
+
+  it("the devnet (dev profile) lives in the broker's network namespace, and .env.example selects it", () => {
+    expect(dev.services.devnet!.network_mode).toBe("service:broker");
+    expect(dev.services.devnet!.healthcheck?.test?.length).toBeGreaterThan(0);
+    expect(dev.services.broker!.environment).toMatchObject({
+      SESSION_NETWORK: "devnet",
+      SESSION_SEED_URLS: "http://127.0.0.1:22100/json_rpc",
+      SESSION_FILE_SERVER_URL: "http://127.0.0.1:22101",
+      BROKER_DEV_IDENTITY: "1",
+    });
+    expect(env.COMPOSE_PROFILES).toBe("dev");
+  });
+
+  it("images are built from the one Dockerfile, one target per service", () => {
+    for (const [name, target] of [
+      ["broker", "broker"],
+      ["plugin-host", "plugin-host"],
+      ["gateway", "gateway"],
+      ["devnet", "devnet"],
+    ] as const) {
+      expect(dev.services[name]!.build).toMatchObject({ context: root, target });
+      expect(dev.services[name]!.image).toBe(`session-bot/${name === "devnet" ? "devnet" : name}:dev`);
+    }
+  });
+});
