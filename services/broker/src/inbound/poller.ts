@@ -2,6 +2,7 @@
 // blocklist → record in SQLite → publish to SB_INBOUND with Nats-Msg-Id = event id → only then
 // commit the poll cursor. A crash anywhere replays the batch; the dedup table and JetStream's
 // duplicate window turn the replay into no-ops.
+import { writeSync } from "node:fs";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import {
@@ -191,7 +192,8 @@ export class Poller {
       end();
       if (d.fault === "crash-after-publish") {
         // Test-only: die between the publish ack and the cursor commit (config BROKER_FAULT).
-        d.log.fatal({ hash: e.hash }, "fault hook crash-after-publish: killing the process");
+        // Written synchronously: pino's buffered output would die with the process.
+        writeSync(2, JSON.stringify({ level: 60, hash: e.hash, msg: "fault hook crash-after-publish: killing the process" }) + "\n");
         process.kill(process.pid, "SIGKILL");
       }
     }
