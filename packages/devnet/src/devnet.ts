@@ -87,10 +87,17 @@ export interface Devnet {
   readonly seedCertificatePem?: string;
   /** "http" or "https". */
   readonly scheme: "http" | "https";
+  /** Snodes, with their current swarm (a fresh array after {@link Devnet.moveSnode}). */
   readonly snodes: readonly DevnetSnode[];
   readonly swarms: readonly DevnetSwarm[];
   /** Run-time fault injection. */
   readonly faults: Faults;
+  /**
+   * Moves a snode (index or Ed25519 hex) to another existing swarm (decimal id), for good: a swarm
+   * membership change. Clients with the old membership cached get 421s from it for the pubkeys of
+   * its old swarm, with the new membership. Refused (DEVNET_BAD_OPTIONS) if it would empty a swarm.
+   */
+  moveSnode(target: number | string, swarmId: string): void;
   /** The swarm responsible for a Session ID (66 hex), by the storage server's rule. */
   swarmFor(sessionId: string): DevnetSwarm;
   /** Unexpired messages stored for a Session ID (all namespaces unless given); DEVNET_STOPPED after stop. */
@@ -134,12 +141,13 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   const requestCounts = new Array<number>(snodeCount).fill(0);
   let purgeTimer: NodeJS.Timeout | undefined;
 
-  const faults = new Faults((target) => {
+  const faultTarget = (target: number | string): string | undefined => {
     if (typeof target === "number") return topo.snodes[target]?.pubkeyEd25519;
     if (target === "seed" || target === "file-server") return target;
     if (/^\d+$/.test(target)) return topo.snodes[Number(target)]?.pubkeyEd25519;
     return topo.byPubkey(target)?.pubkeyEd25519;
-  });
+  };
+  const faults = new Faults(faultTarget);
 
   const serviceNodeStates = (fields?: Record<string, unknown>): Record<string, unknown> =>
     serviceNodeStatesOf(topo, host, (sn) => ports.get(sn) ?? 0, fields);
@@ -247,14 +255,35 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       port: ports.get(sn)!,
       swarmId: sn.swarmId.toString(),
     });
-    const snodes = topo.snodes.map(snodeView);
-    const swarms: DevnetSwarm[] = topo.swarmIds.map((id) => ({
-      swarmId: id.toString(),
-      snodes: topo.membersOf(id).map((m) => snodes[m.index]!),
-    }));
+    // Views are rebuilt after a membership change (moveSnode).
+    let snodes: DevnetSnode[] = [];
+    let swarms: DevnetSwarm[] = [];
+    const rebuildViews = (): void => {
+      snodes = topo.snodes.map(snodeView);
+      swarms = topo.swarmIds.map((id) => ({
+        swarmId: id.toString(),
+        snodes: topo.membersOf(id).map((m) => snodes[m.index]!),
+      }));
+    };
+    rebuildViews();
+    const moveSnode = (target: number | string, swarmId: string): void => {
+      const key = faultTarget(target);
+      const sn = key ? topo.byPubkey(key) : undefined;
+      if (!sn) throw new DevnetError("DEVNET_UNKNOWN_TARGET", `unknown snode ${String(target)}`);
+      let id: bigint;
+      try {
+        id = BigInt(swarmId);
+      } catch {
+        throw new DevnetError("DEVNET_BAD_OPTIONS", `swarm id must be a decimal uint64: ${swarmId}`);
+      }
+      if (!topo.swarmIds.includes(id)) throw new DevnetError("DEVNET_BAD_OPTIONS", `no swarm ${swarmId}`);
+      if (!topo.move(sn, id)) throw new DevnetError("DEVNET_BAD_OPTIONS", `moving snode ${sn.index} would leave its swarm empty`);
+      rebuildViews();
+      log.info({ snode: sn.index, swarmId }, "snode moved to another swarm");
+    };
 
     const seedLog = log.child({ component: "seed" });
-    const admin = adminHandler(faults, () => info());
+    const admin = adminHandler(faults, () => info(), moveSnode);
     const seedListener = await listen(
       host,
       options.basePort ?? 0,
@@ -309,9 +338,14 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       fileServerUrl: base(fsListener.port),
       ...(tls ? { seedCertificatePem: tls.cert } : {}),
       scheme,
-      snodes,
-      swarms,
+      get snodes() {
+        return snodes;
+      },
+      get swarms() {
+        return swarms;
+      },
       faults,
+      moveSnode,
       swarmFor(sessionId: string): DevnetSwarm {
         if (!/^(05|03)[0-9a-fA-F]{64}$/.test(sessionId))
           throw new DevnetError("DEVNET_BAD_OPTIONS", "swarmFor: expected a 66-hex Session ID");

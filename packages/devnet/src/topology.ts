@@ -9,7 +9,8 @@ export interface SnodeIdentity {
   readonly keys: KeyPair;
   readonly pubkeyEd25519: string;
   readonly pubkeyX25519: string;
-  readonly swarmId: bigint;
+  /** Current swarm; changes only through {@link Topology.move}. */
+  swarmId: bigint;
 }
 
 /** The whole virtual network: snodes grouped in swarms. */
@@ -51,6 +52,25 @@ export class Topology {
   /** Members of a swarm, in snode index order. */
   membersOf(swarmId: bigint): readonly SnodeIdentity[] {
     return this.members.get(swarmId) ?? [];
+  }
+
+  /**
+   * Moves a snode to another existing swarm (a swarm membership change). Returns false when the
+   * move would leave its swarm empty (the devnet does not dissolve swarms) or the swarm is unknown.
+   */
+  move(sn: SnodeIdentity, swarmId: bigint): boolean {
+    if (sn.swarmId === swarmId) return true;
+    const from = this.members.get(sn.swarmId) ?? [];
+    const to = this.members.get(swarmId);
+    if (!to || from.length <= 1) return false;
+    this.members.set(
+      sn.swarmId,
+      from.filter((m) => m !== sn),
+    );
+    to.push(sn);
+    to.sort((a, b) => a.index - b.index);
+    sn.swarmId = swarmId;
+    return true;
   }
 
   /** Looks a snode up by Ed25519 public key hex. */
