@@ -1,5 +1,5 @@
 // startDevnet(): the seed node, N snodes on their own ports, the file server, faults and storage.
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { pino, type Logger } from "pino";
 import { sodiumReady } from "./crypto.js";
 import { DevnetError } from "./errors.js";
@@ -9,6 +9,7 @@ import { adminHandler } from "./admin.js";
 import { BodyTooLarge, listen, readBody, sendJson, sendText, sleep, type Listener, type TlsMaterial } from "./http.js";
 import { RateLimiter } from "./rate-limit.js";
 import { seedJsonRpc, serviceNodeStatesOf } from "./seed.js";
+import { snodeHandler } from "./snode-handler.js";
 import { StorageRpc } from "./storage-rpc.js";
 import { DevnetStore } from "./store.js";
 import { generateCertificate } from "./tls.js";
@@ -166,63 +167,21 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     const tls = options.http ? undefined : (options.tls ?? (await generateCertificate()));
 
     // Snodes first, so their ports are known before the seed can be asked for them.
+    const rl = options.rateLimit;
     for (const sn of topo.snodes) {
-      const key = sn.pubkeyEd25519;
       const port = options.basePort === undefined ? 0 : options.basePort + 2 + sn.index;
-      const slog = log.child({ component: "snode", snode: sn.index });
-      const replays421 = new Map<string, number>();
-      const rl = options.rateLimit;
-      const limiter = rl === true ? new RateLimiter() : rl ? new RateLimiter(rl.burst, rl.perSecond) : undefined;
       const listener = await listen(
         host,
         port,
         tls,
-        async (req, res) => {
-          requestCounts[sn.index]! += 1;
-          const plan = faults.take(key);
-          if (plan.delayMs > 0) await sleep(plan.delayMs);
-          if (plan.drop) {
-            slog.debug("dropping connection (injected fault)");
-            req.socket.destroy();
-            return;
-          }
-          if (plan.status === 500) return sendText(res, 500, "Internal Server Error (injected fault)");
-          if (plan.status === 429) return sendText(res, 429, "Too Many Requests (injected fault)");
-          if (limiter && !limiter.take(req.socket.remoteAddress ?? "", Date.now()))
-            return sendText(res, 429, "Too many requests, try again later");
-          const path = new URL(req.url ?? "/", "http://devnet").pathname;
-          if (path !== "/storage_rpc/v1") return sendText(res, 404, "Not Found");
-          if (req.method !== "POST") return sendText(res, 405, "Method Not Allowed");
-          if (req.headers["x-loki-long-poll"] !== undefined)
-            return sendText(res, 410, "long polling is no longer supported");
-          let body: Buffer;
-          try {
-            body = await readBody(req, 10_000_000);
-          } catch (err) {
-            if (err instanceof BodyTooLarge) return sendText(res, 413, "Request body too large");
-            throw err;
-          }
-          // Fetch clients (undici, browsers) re-send a request that got 421 once on a new
-          // connection (Fetch standard); give that replay the same 421 so the client sees it.
-          const digest = createHash("sha256").update(body).digest("base64");
-          const replayUntil = replays421.get(digest);
-          replays421.delete(digest);
-          let misdirected: boolean | undefined = replayUntil !== undefined && replayUntil > Date.now() ? true : undefined;
-          const result = rpc.handleBody(body.toString("utf8"), {
-            snode: sn,
-            now: Date.now() + plan.clockOffsetMs,
-            misdirect: () => {
-              if (misdirected === undefined) {
-                misdirected = faults.takeMisdirect(key);
-                if (misdirected) replays421.set(digest, Date.now() + 5_000);
-              }
-              return misdirected;
-            },
-          });
-          slog.debug({ status: result.status }, "storage rpc");
-          if (result.json) sendJson(res, result.status, result.json);
-          else sendText(res, result.status, result.text ?? "");
-        },
+        snodeHandler({
+          snode: sn,
+          faults,
+          rpc,
+          limiter: rl === true ? new RateLimiter() : rl ? new RateLimiter(rl.burst, rl.perSecond) : undefined,
+          log: log.child({ component: "snode", snode: sn.index }),
+          onRequest: () => (requestCounts[sn.index]! += 1),
+        }),
         onError,
       );
       listeners.push(listener);
