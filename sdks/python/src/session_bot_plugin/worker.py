@@ -1,0 +1,639 @@
+"""The worker runtime: plugin-host's semantics in Python.
+
+- waits (with backoff) for the broker's streams and buckets; never creates or edits streams;
+- one durable pull consumer per partition (``max_ack_pending: 1``), pulled one message at a time,
+  so one conversation's events are handled in order and never concurrently, fleet-wide;
+- every enabled plugin runs on each event, side by side; ack when all succeeded, nak with backoff
+  when one failed, on the last allowed delivery a DeadLetter then term; an invalid body is
+  dead-lettered at once; an event of an unknown (newer) kind is acked and ignored;
+- replies carry ``derive_action_id(event.id, plugin, n)`` as Nats-Msg-Id, so a redelivered event
+  (on any worker, in any language) yields the same ids and JetStream drops the repeats;
+- live config from KV ``sb_plugins`` (key ``<bot>.<plugin>``), manifests to ``sb_plugin_manifests``,
+  state in ``sb_state_<plugin>``; ``$SRV`` registration as ``sb-plugin-host``;
+- graceful stop: intake stops, in-flight events get ``shutdown_grace_ms``, then their handlers are
+  cancelled and their events nak'ed for another worker.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import json
+import logging
+import signal
+import struct
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js import api as jsapi
+from nats.js.errors import BucketNotFoundError, KeyNotFoundError, NotFoundError
+
+from . import __version__, models, protocol
+from .chunker_nats import request_chunked
+from .config import WorkerConfig, consumer_name
+from .plugin import (
+    Plugin,
+    PluginError,
+    PluginSummary,
+    RuntimeDeps,
+    invoke_plugin,
+    parse_command,
+    resolve_config,
+    summarize,
+)
+from .protocol import ProtocolError
+from .store import KvStoreBackend, PluginStore
+
+log = logging.getLogger("session_bot_plugin")
+ROUTER_NAME = "router"
+_SETUP_RETRY_MAX_S = 5.0
+
+
+@dataclass
+class PluginState:
+    plugin: Plugin
+    enabled: bool
+    config: dict[str, Any] | None
+    refused: str | None = None
+    revision: int = 0
+
+
+class Registry:
+    """Enable flags and resolved configs of the loaded plugins (applied from KV, by revision)."""
+
+    def __init__(self, plugins: Iterable[Plugin], enabled_by_default: bool):
+        self.enabled_by_default = enabled_by_default
+        self.states: dict[str, PluginState] = {}
+        for p in plugins:
+            if p.name in self.states:
+                raise PluginError("PLUGIN_INVALID_DEFINITION", f"two plugins are named {p.name}")
+            self.states[p.name] = self._defaults(p)
+
+    def _defaults(self, p: Plugin, revision: int = 0) -> PluginState:
+        try:
+            return PluginState(p, self.enabled_by_default, resolve_config(p, {}), None, revision)
+        except PluginError as err:
+            return PluginState(p, self.enabled_by_default, None, err.message, revision)
+
+    def apply(self, name: str, record: dict[str, Any] | None, revision: int) -> str:
+        cur = self.states.get(name)
+        if cur is None:
+            return "ignored"
+        if revision != 0 and revision <= cur.revision:
+            return "ignored"
+        if record is None:
+            self.states[name] = self._defaults(cur.plugin, revision)
+            return "applied"
+        try:
+            config = resolve_config(cur.plugin, record.get("config"))
+        except PluginError as err:
+            cur.refused, cur.revision = err.message, revision
+            return "refused"
+        self.states[name] = PluginState(cur.plugin, bool(record["enabled"]), config, None, revision)
+        return "applied"
+
+    def refuse(self, name: str, reason: str, revision: int) -> None:
+        cur = self.states.get(name)
+        if cur is not None and revision > cur.revision:
+            cur.refused, cur.revision = reason, revision
+
+    def runnable(self) -> list[PluginState]:
+        return [s for s in self.states.values() if s.enabled and s.config is not None]
+
+    def summaries(self) -> list[PluginSummary]:
+        return [summarize(s.plugin) for s in self.runnable()]
+
+
+@dataclass
+class Failure:
+    plugin: str
+    code: str
+    message: str
+
+
+@dataclass
+class Outcome:
+    failures: list[Failure] = field(default_factory=list)
+    handled_by: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Counters:
+    handled: int = 0
+    errors: int = 0
+    deliveries: dict[str, int] = field(default_factory=dict)
+    unknown_kinds: int = 0
+    plugins: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def plugin(self, name: str, ok: bool, ms: float) -> None:
+        c = self.plugins.setdefault(name, {"handled": 0, "errors": 0, "totalMs": 0.0})
+        c["handled" if ok else "errors"] += 1
+        c["totalMs"] += ms
+
+
+def backoff_for(backoff_ms: list[int], deliveries: int) -> int:
+    if not backoff_ms:
+        return 0
+    return backoff_ms[min(max(deliveries, 1), len(backoff_ms)) - 1]
+
+
+def dead_letter_payload(data: bytes) -> dict[str, Any]:
+    max_bytes = protocol.MAX_DEAD_LETTER_PAYLOAD_LENGTH // 4 * 3
+    if len(data) <= max_bytes:
+        try:
+            return {"encoding": "json", "json": json.loads(data.decode("utf-8"))}
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            pass
+    truncated = len(data) > max_bytes
+    out: dict[str, Any] = {"encoding": "base64", "data": base64.b64encode(data[:max_bytes]).decode("ascii")}
+    if truncated:
+        out["truncated"] = True
+    return out
+
+
+class BrokerAttachments:
+    """``attachments.get``/``attachments.put`` of the broker over chunked request/reply (PROTOCOL.md §8)."""
+
+    def __init__(self, nc: NATS, bot: str, timeout_ms: int):
+        self.nc, self.bot, self.timeout_ms = nc, bot, timeout_ms
+
+    async def get(self, attachment_id: str) -> bytes:
+        req = protocol.encode("AttachmentGetRequest", {"v": 1, "attachmentId": attachment_id})
+        reply = await request_chunked(self.nc, protocol.broker_subject(self.bot, "attachments.get"), req,
+                                      timeout_ms=self.timeout_ms, max_response_bytes=protocol.MAX_ATTACHMENT_BYTES + 70_000)
+        header, data = split_envelope(reply)
+        meta = protocol.parse("AttachmentReply", header).attachment
+        check_bytes(data, meta.size, meta.sha256)
+        return data
+
+    async def put(self, data: bytes, content_type: str, file_name: str | None) -> models.AttachmentDescriptor:
+        req: dict[str, Any] = {"v": 1, "contentType": content_type, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        if file_name is not None:
+            req["fileName"] = file_name
+        reply = await request_chunked(self.nc, protocol.broker_subject(self.bot, "attachments.put"),
+                                      make_envelope(protocol.encode("AttachmentPutRequest", req), data),
+                                      timeout_ms=self.timeout_ms)
+        return protocol.decode("AttachmentReply", reply).attachment
+
+
+MAX_ATTACHMENT_HEADER_BYTES = 65_536
+
+
+def make_envelope(header_json: bytes, data: bytes) -> bytes:
+    if len(header_json) > MAX_ATTACHMENT_HEADER_BYTES:
+        raise ProtocolError("PROTOCOL_TOO_LARGE", "attachment envelope header over 64 KiB")
+    return struct.pack(">I", len(header_json)) + header_json + data
+
+
+def split_envelope(payload: bytes) -> tuple[Any, bytes]:
+    if len(payload) < 4:
+        raise ProtocolError("PROTOCOL_BAD_JSON", "attachment envelope shorter than its length prefix")
+    (n,) = struct.unpack_from(">I", payload)
+    if n > MAX_ATTACHMENT_HEADER_BYTES or 4 + n > len(payload):
+        raise ProtocolError("PROTOCOL_TOO_LARGE" if n > MAX_ATTACHMENT_HEADER_BYTES else "PROTOCOL_BAD_JSON", "bad attachment envelope header length")
+    return protocol.decode_json(payload[4 : 4 + n], "attachment envelope"), payload[4 + n :]
+
+
+def check_bytes(data: bytes, size: int, sha256_hex: str | None) -> None:
+    if len(data) != size:
+        raise ProtocolError("PROTOCOL_INVALID", "attachment bytes do not match the announced size")
+    if sha256_hex is not None and hashlib.sha256(data).hexdigest() != sha256_hex:
+        raise ProtocolError("PROTOCOL_INVALID", "attachment bytes do not match the announced sha256")
+
+
+class Worker:
+    """Runs plugins on the session_bot bus. ``await worker.start()``, ``await worker.stop()``;
+    or ``await worker.run_until_signal()`` (SIGTERM/SIGINT → graceful stop)."""
+
+    def __init__(self, plugins: Iterable[Plugin], config: WorkerConfig | None = None, *, nc: NATS | None = None,
+                 version: str = __version__):
+        self.plugins = list(plugins)
+        if not self.plugins:
+            raise PluginError("PLUGIN_INVALID_DEFINITION", "a worker needs at least one plugin")
+        self.config = config or WorkerConfig.from_env()
+        self.registry = Registry(self.plugins, self.config.plugins_enabled_by_default)
+        self.version = version
+        self.nc = nc
+        self._own_nc = nc is None
+        self.js: JetStreamContext | None = None
+        self.counters = _Counters()
+        self.waiting: list[str] = ["starting"]
+        self._stopping = False
+        self._loops: list[asyncio.Task] = []
+        self._inflight: set[asyncio.Task] = set()
+        self._sem = asyncio.Semaphore(self.config.concurrency)
+        self._stores: dict[str, PluginStore] = {}
+        self._watch_task: asyncio.Task | None = None
+        self._watcher: Any = None
+        self._service: Any = None
+        self._admins = set(self.config.admins)
+        self._unknown_kinds_logged: set[str] = set()
+        self.attachments: BrokerAttachments | None = None
+        self.started = asyncio.Event()
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+    async def start(self) -> None:
+        cfg = self.config
+        if self.nc is None:
+            opts: dict[str, Any] = {"servers": cfg.servers, "name": f"sb-plugin-py-{cfg.instance}", "max_reconnect_attempts": -1}
+            if cfg.creds_file:
+                opts["user_credentials"] = cfg.creds_file
+            if cfg.user:
+                opts["user"], opts["password"] = cfg.user, cfg.password or ""
+            if cfg.token:
+                opts["token"] = cfg.token
+            self.nc = await nats.connect(**opts)
+        nc = self.nc
+        self.js = nc.jetstream()
+        js = self.js
+        self.attachments = BrokerAttachments(nc, cfg.bot, cfg.handler_timeout_ms)
+        for stream in (protocol.INBOUND_STREAM, protocol.OUTBOUND_STREAM, protocol.DEAD_LETTER_STREAM):
+            await self._wait_for(f"stream {stream}", lambda s=stream: js.stream_info(s))
+        plugins_kv = await self._wait_for(f"bucket {protocol.PLUGINS_BUCKET}", lambda: js.key_value(protocol.PLUGINS_BUCKET))
+        manifests_kv = await self._wait_for(f"bucket {protocol.PLUGIN_MANIFESTS_BUCKET}",
+                                            lambda: js.key_value(protocol.PLUGIN_MANIFESTS_BUCKET))
+        for p in self.plugins:
+            kv = await js.create_key_value(jsapi.KeyValueConfig(bucket=protocol.plugin_state_bucket(p.name), history=1,
+                                                                description=f"session_bot state of plugin {p.name}"))
+            self._stores[p.name] = PluginStore(KvStoreBackend(kv))
+            await manifests_kv.put(protocol.plugin_manifest_key(p.name), protocol.encode("PluginManifest", p.manifest()))
+        await self._watch_config(plugins_kv)
+        await self._ensure_consumers()
+        for part in range(cfg.partitions):
+            psub = await js.pull_subscribe_bind(durable=consumer_name(cfg.bot, part, cfg.group), stream=protocol.INBOUND_STREAM)
+            self._loops.append(asyncio.create_task(self._loop(part, psub), name=f"sb-partition-{part}"))
+        await self._register_service()
+        self.waiting.remove("starting")
+        self.started.set()
+        log.info("worker running bot=%s instance=%s group=%s plugins=%s partitions=%d", cfg.bot, cfg.instance,
+                 cfg.group or "(plugin-host)", [p.name for p in self.plugins], cfg.partitions)
+
+    async def stop(self, grace_ms: int | None = None) -> None:
+        """Stops intake, lets in-flight events finish for ``grace_ms``, then cancels them (nak'ed)."""
+        grace = self.config.shutdown_grace_ms if grace_ms is None else grace_ms
+        self._stopping = True
+        if "stopping" not in self.waiting:
+            self.waiting.append("stopping")
+        if self._service is not None:
+            with contextlib.suppress(Exception):
+                await self._service.stop()
+        if self._inflight:
+            _, pending = await asyncio.wait(set(self._inflight), timeout=grace / 1000)
+            for t in pending:
+                t.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        # The pull loops end on their own within one fetch timeout (a message they get meanwhile is nak'ed).
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            await asyncio.gather(self._watch_task, return_exceptions=True)
+        if self._watcher is not None:
+            with contextlib.suppress(Exception):
+                await self._watcher.stop()
+        if self._own_nc and self.nc is not None and not self.nc.is_closed:
+            with contextlib.suppress(Exception):
+                await self.nc.drain()
+
+    async def run_until_signal(self) -> None:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        await stop.wait()
+        log.info("signal received: stopping")
+        await self.stop()
+
+    def readiness(self) -> list[str]:
+        reasons = list(self.waiting)
+        if self.nc is None or not self.nc.is_connected:
+            reasons.append("nats not connected")
+        return reasons
+
+    def stats(self) -> dict[str, Any]:
+        """protocol's WorkerStats of this worker."""
+        plugins = {
+            name: {"handled": int(c["handled"]), "errors": int(c["errors"]),
+                   "averageLatencyMs": round(c["totalMs"] / max(1, c["handled"] + c["errors"]), 3)}
+            for name, c in self.counters.plugins.items()
+        }
+        doc = {"v": 1, "inFlight": len(self._inflight), "handled": self.counters.handled, "errors": self.counters.errors, "plugins": plugins}
+        protocol.check("WorkerStats", doc)
+        return doc
+
+    # ---- setup ---------------------------------------------------------------------------------
+    async def _wait_for(self, what: str, fn: Any) -> Any:
+        delay = 0.2
+        while True:
+            if self._stopping:
+                raise RuntimeError("stopped while waiting for NATS resources")
+            try:
+                result = await fn()
+                if what in self.waiting:
+                    self.waiting.remove(what)
+                return result
+            except (NotFoundError, BucketNotFoundError, nats.errors.TimeoutError) as err:
+                if what not in self.waiting:
+                    self.waiting.append(what)
+                log.warning("waiting for %s (created by the broker): %s; retry in %.1fs", what, type(err).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _SETUP_RETRY_MAX_S)
+
+    async def _ensure_consumers(self) -> None:
+        cfg, js = self.config, self.js
+        assert js is not None
+        for part in range(cfg.partitions):
+            name = consumer_name(cfg.bot, part, cfg.group)
+            desc = (f"session_bot plugin-host, bot {cfg.bot}, partition {part}" if cfg.group is None
+                    else f"session_bot worker group {cfg.group}, bot {cfg.bot}, partition {part}")
+            cc = jsapi.ConsumerConfig(
+                durable_name=name, filter_subject=protocol.inbound_partition_filter(cfg.bot, part),
+                ack_policy=jsapi.AckPolicy.EXPLICIT, deliver_policy=jsapi.DeliverPolicy.ALL, max_ack_pending=1,
+                max_deliver=cfg.max_deliver, ack_wait=cfg.ack_wait_ms / 1000, description=desc)
+            try:
+                await js.add_consumer(protocol.INBOUND_STREAM, cc)
+            except nats.js.errors.BadRequestError:
+                # Exists with settings that cannot be updated in place: keep it (another fleet member owns them).
+                await js.consumer_info(protocol.INBOUND_STREAM, name)
+
+    async def _watch_config(self, kv: Any) -> None:
+        bot = self.config.bot
+
+        def apply(entry: Any) -> None:
+            try:
+                ebot, plugin = protocol.parse_plugin_config_key(entry.key)
+            except ProtocolError:
+                return
+            if ebot != bot or plugin not in self.registry.states:
+                return
+            op = getattr(entry, "operation", None)
+            if op in ("DEL", "PURGE"):
+                result = self.registry.apply(plugin, None, entry.revision)
+            else:
+                try:
+                    record = protocol.decode("PluginConfigRecord", entry.value)
+                    result = self.registry.apply(plugin, record.model_dump(mode="json", by_alias=True), entry.revision)
+                except ProtocolError as err:
+                    self.registry.refuse(plugin, f"invalid config record: {err.message}", entry.revision)
+                    result = "refused"
+            state = self.registry.states[plugin]
+            if result == "refused":
+                log.warning("plugin config refused; previous config kept plugin=%s revision=%s reason=%s", plugin, entry.revision, state.refused)
+            elif result == "applied":
+                log.info("plugin config applied plugin=%s revision=%s enabled=%s", plugin, entry.revision, state.enabled)
+
+        watcher = await kv.watch(protocol.plugin_config_key_filter(bot))
+        self._watcher = watcher
+        # Current values first (until the watcher's "caught up" marker), so the first event sees them.
+        while True:
+            try:
+                entry = await watcher.updates(timeout=5)
+            except nats.errors.TimeoutError:
+                break
+            if entry is None:
+                break
+            apply(entry)
+
+        async def follow() -> None:
+            while True:
+                try:
+                    entry = await watcher.updates(timeout=60)
+                except nats.errors.TimeoutError:
+                    continue
+                if entry is not None:
+                    apply(entry)
+
+        self._watch_task = asyncio.create_task(follow(), name="sb-config-watch")
+
+    async def _register_service(self) -> None:
+        from nats.micro import add_service
+        from nats.micro.service import ServiceConfig
+
+        cfg = self.config
+        assert self.nc is not None
+        metadata = {"bot": cfg.bot, "instance": cfg.instance, "plugins": ",".join(p.name for p in self.plugins),
+                    "runtime": "python", **({"group": cfg.group} if cfg.group else {})}
+        svc = await add_service(self.nc, ServiceConfig(
+            name=protocol.PLUGIN_HOST_SERVICE, version=self.version, description="session_bot plugin worker (Python)",
+            metadata=metadata, queue_group=protocol.plugin_host_queue_group(cfg.bot),
+            stats_handler=lambda _endpoint: self.stats()))
+
+        async def stats_endpoint(req: Any) -> None:
+            await req.respond(json.dumps(self.stats()).encode())
+
+        await svc.add_endpoint(name="stats", subject=protocol.plugin_host_subject(cfg.bot, "stats"), handler=stats_endpoint)
+        self._service = svc
+
+    # ---- consuming -----------------------------------------------------------------------------
+    async def _loop(self, partition: int, psub: Any) -> None:
+        timeout = self.config.fetch_timeout_ms / 1000
+        while not self._stopping:
+            try:
+                msgs = await psub.fetch(1, timeout=timeout)
+            except nats.errors.TimeoutError:
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:  # noqa: BLE001 - connection trouble: keep trying
+                if self._stopping:
+                    break
+                log.warning("fetch failed on partition %d: %s", partition, err)
+                await asyncio.sleep(1)
+                continue
+            for m in msgs:
+                if self._stopping:
+                    await self._safe(m.nak())
+                    self._count("shutdown")
+                    continue
+                async with self._sem:
+                    task = asyncio.create_task(self._deliver(m))
+                    self._inflight.add(task)
+                    try:
+                        # One at a time per partition: the consumer allows a single unacked message anyway.
+                        await asyncio.shield(task)
+                    except asyncio.CancelledError:
+                        if task.cancelled() or self._stopping:
+                            pass
+                        else:
+                            raise
+                    finally:
+                        self._inflight.discard(task)
+        with contextlib.suppress(Exception):
+            await psub.unsubscribe()
+
+    def _count(self, outcome: str) -> None:
+        self.counters.deliveries[outcome] = self.counters.deliveries.get(outcome, 0) + 1
+        if outcome == "ack":
+            self.counters.handled += 1
+        elif outcome != "ignored":
+            self.counters.errors += 1
+
+    @staticmethod
+    async def _safe(coro: Any) -> None:
+        try:
+            await coro
+        except Exception as err:  # noqa: BLE001
+            log.warning("ack/nak failed (the event will be redelivered): %s", err)
+
+    async def _deliver(self, m: Any) -> None:
+        md = m.metadata
+        deliveries = md.num_delivered
+        try:
+            event = protocol.decode_inbound_event(m.data)
+        except ProtocolError as err:
+            if err.code == "PROTOCOL_UNKNOWN_KIND":
+                # Well-formed for a newer reader (PROTOCOL.md §2.5): ack and ignore, log once per kind.
+                kind = str(protocol.decode_json(m.data).get("kind"))[:32]
+                if kind not in self._unknown_kinds_logged:
+                    self._unknown_kinds_logged.add(kind)
+                    log.info("ignoring inbound events of unknown kind %r (newer protocol)", kind)
+                self.counters.unknown_kinds += 1
+                await self._safe(m.ack_sync())
+                self._count("ignored")
+                return
+            log.warning("invalid inbound event dead-lettered subject=%s seq=%s code=%s", m.subject, md.sequence.stream, err.code)
+            await self._dead_letter(m, err.code, err.message, None, "poison")
+            return
+        try:
+            outcome = await self.process(event)
+        except asyncio.CancelledError:
+            # Stopping: hand the event to another worker right away.
+            await self._safe(m.nak())
+            self._count("shutdown")
+            raise
+        except Exception as err:  # noqa: BLE001
+            outcome = Outcome([Failure("host", "UNKNOWN", str(err))])
+            log.exception("event processing failed id=%s", event.id)
+        if not outcome.failures:
+            await self._safe(m.ack_sync())
+            self._count("ack")
+            return
+        if deliveries >= self.config.max_deliver:
+            first = outcome.failures[0]
+            text = " | ".join(f"{f.plugin}: {f.code}: {f.message}" for f in outcome.failures)
+            await self._dead_letter(m, "MAX_DELIVER", f"failed {deliveries} deliveries; last: {text}"[:1000],
+                                    None if first.plugin in ("host", ROUTER_NAME) else first.plugin, "dead_letter", event.id)
+            return
+        delay = backoff_for(self.config.backoff_ms, deliveries)
+        await self._safe(m.nak(delay=delay / 1000))
+        log.info("event failed, retry later id=%s deliveries=%d delay_ms=%d failed=%s", event.id, deliveries, delay,
+                 [f.plugin for f in outcome.failures])
+        self._count("nak")
+
+    async def _dead_letter(self, m: Any, code: str, message: str, plugin: str | None, outcome: str,
+                           message_id: str | None = None) -> None:
+        md = m.metadata
+        cfg = self.config
+        source: dict[str, Any] = {"stream": protocol.INBOUND_STREAM, "subject": m.subject, "sequence": md.sequence.stream,
+                                  "consumer": md.consumer}
+        if message_id is not None:
+            source["messageId"] = message_id
+        first_seen = int(md.timestamp.timestamp() * 1000) if md.timestamp else int(time.time() * 1000)
+        dl: dict[str, Any] = {
+            "v": 1, "id": f"{protocol.INBOUND_STREAM}:{md.sequence.stream}", "bot": cfg.bot, "source": source,
+            "payload": dead_letter_payload(m.data),
+            "reason": {"code": code if _is_code(code) else "PLUGIN_FAILED", "message": message[:1000]},
+            "deliveries": md.num_delivered, "firstSeen": first_seen, "failedAt": int(time.time() * 1000),
+        }
+        if plugin is not None:
+            dl["plugin"] = plugin
+        try:
+            assert self.js is not None
+            headers = {protocol.HEADER_CONTENT_TYPE: protocol.CONTENT_TYPE_JSON, protocol.HEADER_MSG_ID: dl["id"],
+                       protocol.HEADER_PROTOCOL_VERSION: "1", **({protocol.HEADER_PLUGIN: plugin} if plugin else {})}
+            await self.js.publish(protocol.dead_letter_subject(cfg.bot), protocol.encode("DeadLetter", dl),
+                                  stream=protocol.DEAD_LETTER_STREAM, headers=headers)
+        except Exception as err:  # noqa: BLE001 - keep the event rather than lose it
+            log.error("dead letter publish failed; event kept seq=%s: %s", md.sequence.stream, err)
+            await self._safe(m.nak(delay=backoff_for(cfg.backoff_ms, md.num_delivered) / 1000))
+            self._count("nak")
+            return
+        # Term with a reason, as plugin-host does (`+TERM <reason>`).
+        await self._safe(self.nc.publish(m.reply, b"+TERM " + code.encode()))  # type: ignore[union-attr]
+        self._count(outcome)
+
+    # ---- processing ----------------------------------------------------------------------------
+    async def emit(self, action: dict[str, Any]) -> None:
+        """Publishes a validated OutboundAction with its id as Nats-Msg-Id (waits for the stream's ack)."""
+        assert self.js is not None
+        headers = {protocol.HEADER_CONTENT_TYPE: protocol.CONTENT_TYPE_JSON, protocol.HEADER_MSG_ID: action["id"],
+                   protocol.HEADER_PROTOCOL_VERSION: "1"}
+        if "causationId" in action:
+            headers[protocol.HEADER_CAUSATION_ID] = action["causationId"]
+        if "plugin" in action:
+            headers[protocol.HEADER_PLUGIN] = action["plugin"]
+        await self.js.publish(protocol.outbound_subject_of(action), protocol.encode("OutboundAction", action),
+                              stream=protocol.OUTBOUND_STREAM, headers=headers)
+
+    def _deps(self, plugin: Plugin) -> RuntimeDeps:
+        cfg = self.config
+        return RuntimeDeps(bot=cfg.bot, instance=cfg.instance, emit=self.emit, store=self._stores[plugin.name],
+                           log=logging.getLogger(f"session_bot_plugin.{plugin.name}"), attachments=self.attachments,
+                           is_admin=lambda sid: sid in self._admins, plugins=self.registry.summaries)
+
+    async def process(self, event: Any) -> Outcome:
+        """Runs the enabled plugins on one event; a plugin's failure is reported, never raised."""
+        out = Outcome()
+        cfg = self.config
+
+        async def one(state: PluginState) -> None:
+            started = time.perf_counter()
+            try:
+                result = await invoke_plugin(state.plugin, event, self._deps(state.plugin), config=state.config or {},
+                                             timeout_ms=cfg.handler_timeout_ms, command_prefix=cfg.command_prefix)
+                if result.handled:
+                    out.handled_by.append(state.plugin.name)
+                    self.counters.plugin(state.plugin.name, True, (time.perf_counter() - started) * 1000)
+            except PluginError as err:
+                self.counters.plugin(state.plugin.name, False, (time.perf_counter() - started) * 1000)
+                out.failures.append(Failure(state.plugin.name, err.code, err.message))
+                log.warning("plugin failed on event plugin=%s id=%s code=%s: %s", state.plugin.name, event.id, err.code,
+                            err.message, exc_info=err.__cause__ is not None)
+
+        await asyncio.gather(*(one(s) for s in self.registry.runnable()))
+        command = parse_command(event.text, cfg.command_prefix) if event.kind == "message" else None
+        if command is not None and not any(command.name in s.plugin.commands for s in self.registry.runnable()):
+            text: str | None = None
+            if command.name == "help" and cfg.router_reply != "":
+                text = format_help(self.registry.summaries(), cfg.command_prefix, event.sender in self._admins)
+            elif cfg.router_reply.strip() != "":
+                text = cfg.router_reply.replace("{prefix}", cfg.command_prefix).replace("{command}", command.name)
+            if text is not None:
+                try:
+                    await self.emit({"v": 1, "id": protocol.derive_action_id(event.id, ROUTER_NAME, 0), "bot": event.bot,
+                                     "causationId": event.id, "plugin": ROUTER_NAME, "action": "send",
+                                     "conversation": event.conversation, "text": text[:2000]})
+                except Exception as err:  # noqa: BLE001 - transient: the event is retried
+                    out.failures.append(Failure(ROUTER_NAME, "UNKNOWN", str(err)))
+        return out
+
+
+def format_help(plugins: list[PluginSummary], prefix: str, is_admin: bool) -> str:
+    lines = ["Commands:"]
+    for p in plugins:
+        for c in p.commands:
+            if c.get("adminOnly") and not is_admin:
+                continue
+            usage = f" {c['usage']}" if c.get("usage") else ""
+            lines.append(f"{prefix}{c['name']}{usage} — {c['description']}{' (admin)' if c.get('adminOnly') else ''}")
+    return "No commands are available right now." if len(lines) == 1 else "\n".join(lines)
+
+
+def _is_code(code: str) -> bool:
+    import re
+
+    return re.match(r"[A-Z][A-Z0-9_]{0,63}\Z", code) is not None
+
+
+async def run(*plugins: Plugin, config: WorkerConfig | None = None) -> None:
+    """Runs a worker until SIGTERM/SIGINT (what ``python -m session_bot_plugin`` does)."""
+    await Worker(plugins, config).run_until_signal()
+
+
+__all__ = ["Worker", "Registry", "run", "format_help", "backoff_for", "dead_letter_payload", "KeyNotFoundError"]
