@@ -35,7 +35,8 @@ import { createMetrics, type HostMetrics } from "./observability/metrics.js";
 import { registerService } from "./observability/service.js";
 import type { LoadedPlugin } from "./plugins/loader.js";
 import { PluginRegistry } from "./plugins/registry.js";
-import { processEvent, type ProcessOutcome } from "./processing/processor.js";
+import { ROUTER_NAME, processEvent, type ProcessOutcome } from "./processing/processor.js";
+import { ProgressMarkers } from "./processing/progress.js";
 import { PluginStats } from "./processing/stats.js";
 import { TaskScheduler } from "./tasks/scheduler.js";
 
@@ -119,7 +120,26 @@ export function buildApp(deps: AppDeps): App {
     return rt;
   };
 
-  const handle = (event: InboundEvent, signal: AbortSignal): Promise<ProcessOutcome> =>
+  const progress = new ProgressMarkers(
+    (plugin) => buckets.get(plugin),
+    (err, op) => log.warn({ err, op }, "progress marker failed"),
+  );
+
+  // A retry re-runs only the plugins that have not succeeded on an earlier delivery. The router
+  // keeps no marker: its only effect is a reply, which the idempotent action id deduplicates.
+  const handle = async (event: InboundEvent, signal: AbortSignal, delivery: { deliveries: number; final: boolean }): Promise<ProcessOutcome> => {
+    const names = registry.runnable().map((r) => r.plugin.name);
+    const skip = delivery.deliveries > 1 ? await progress.done(event.id, names) : new Set<string>();
+    const outcome = await runPlugins(event, signal, skip);
+    if (outcome.failures.length === 0 || delivery.final) {
+      if (delivery.deliveries > 1) await progress.clear(event.id, names);
+    } else {
+      await progress.mark(event.id, outcome.succeeded.filter((p) => p !== ROUTER_NAME));
+    }
+    return outcome;
+  };
+
+  const runPlugins = (event: InboundEvent, signal: AbortSignal, skip: ReadonlySet<string>): Promise<ProcessOutcome> =>
     processEvent(
       event,
       {
@@ -134,6 +154,7 @@ export function buildApp(deps: AppDeps): App {
         isAdmin: (id) => admins.has(id),
       },
       signal,
+      skip,
     );
 
   const waitFor = async (what: string, check: () => Promise<unknown>): Promise<void> => {
@@ -161,6 +182,15 @@ export function buildApp(deps: AppDeps): App {
     if (outcome === "ack") counters.handled++;
     else counters.errors++;
   };
+
+  // Readiness follows the connection: not ready while NATS is disconnected.
+  let connected = true;
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect") connected = false;
+      else if (s.type === "reconnect") connected = true;
+    }
+  })().catch(() => undefined);
 
   const app: App = {
     http: undefined as unknown as FastifyInstance,
@@ -240,6 +270,7 @@ export function buildApp(deps: AppDeps): App {
     readiness() {
       const reasons = [...waiting];
       if (nc.isClosed()) reasons.push("nats closed");
+      else if (!connected) reasons.push("nats disconnected");
       return reasons;
     },
     stats() {

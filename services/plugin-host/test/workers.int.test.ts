@@ -83,12 +83,19 @@ describe("plugin-host workers", () => {
     expect(dl.reason.code).toMatch(/^PROTOCOL_/);
   });
 
-  it("a throwing plugin leaves the others working; retries never duplicate their replies", async () => {
+  it("a throwing plugin leaves the others working: retries re-run only the failing plugin", async () => {
     const ev = message(peer(400), "hello boom");
     await publishEvent(bus, ev, PARTITIONS);
-    await waitFor(async () => (await deadLetters(bus)).find((d) => d.source.messageId === ev.id && d.plugin === "bomb"), 20_000, "bomb dl");
+    const dl = await waitFor(async () => (await deadLetters(bus)).find((d) => d.source.messageId === ev.id), 20_000, "bomb dl");
+    expect(dl).toMatchObject({ plugin: "bomb", deliveries: 3 });
     const replies = await repliesTo(peer(400));
     expect(replies.map((r) => r.text)).toEqual([`hi ${ev.id}`]);
+    const greeterKv = await new Kvm(bus.nc).open("sb_state_greeter");
+    expect((await greeterKv.get(`runs.${ev.id.replace(/[^A-Za-z0-9_-]/g, "_")}`))?.json()).toBe(1);
+    // The progress markers of a finished event are removed.
+    const leftovers: string[] = [];
+    for await (const k of await greeterKv.keys("_done.>")) leftovers.push(k);
+    expect(leftovers).toEqual([]);
     await publishEvent(bus, message(peer(401), "/echo still fine"), PARTITIONS);
     await waitFor(async () => (await repliesTo(peer(401))).some((r) => r.text === "still fine"), 10_000, "echo after bomb");
   });
@@ -155,5 +162,20 @@ describe("plugin-host workers", () => {
     const metrics = (await http.inject({ url: "/metrics" })).body;
     expect(metrics).toContain("sb_plugin_host_deliveries_total");
     expect(metrics).toMatch(/sb_plugin_host_plugin_events_total\{plugin="echo",outcome="ok"\} \d+/);
+  });
+
+  it("is not ready while NATS is down, and resumes work when it is back", async () => {
+    const seen = new Set<string>();
+    const poll = setInterval(() => workers[0]!.app.readiness().forEach((r) => seen.add(r)), 10);
+    await bus.nats.restart();
+    // The restart is abrupt: the workers see a disconnect, then reconnect on their own.
+    await waitFor(() => workers.every((w) => w.app.readiness().length === 0), 30_000, "ready again");
+    clearInterval(poll);
+    expect([...seen]).toContain("nats disconnected");
+    await publishEvent(bus, message(peer(900), "/echo back"), PARTITIONS).catch(async () => {
+      await new Promise((r) => setTimeout(r, 500));
+      await publishEvent(bus, message(peer(900), "/echo back"), PARTITIONS);
+    });
+    await waitFor(async () => (await repliesTo(peer(900))).some((r) => r.text === "back"), 30_000, "reply after restart");
   });
 });

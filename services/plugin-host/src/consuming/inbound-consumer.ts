@@ -42,7 +42,8 @@ export type DeliveryOutcome = "ack" | "nak" | "dead_letter" | "poison" | "shutdo
 export interface InboundConsumerDeps {
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
-  handle(event: InboundEvent, signal: AbortSignal): Promise<ProcessOutcome>;
+  /** Handles one delivery; `deliveries` counts this one; `final` when no retry is left. */
+  handle(event: InboundEvent, signal: AbortSignal, delivery: { deliveries: number; final: boolean }): Promise<ProcessOutcome>;
   readonly publishDeadLetter: DeadLetterPublisher;
   readonly log: Logger;
   onDelivery?(outcome: DeliveryOutcome, partition: number): void;
@@ -149,9 +150,9 @@ export class InboundConsumer {
     }
     let outcome: ProcessOutcome;
     try {
-      outcome = await this.deps.handle(event, this.controller.signal);
+      outcome = await this.deps.handle(event, this.controller.signal, { deliveries, final: deliveries >= this.opts.maxDeliver });
     } catch (err) {
-      outcome = { failures: [{ plugin: "host", code: "UNKNOWN", message: err instanceof Error ? err.message : String(err) }], handledBy: [] };
+      outcome = { failures: [{ plugin: "host", code: "UNKNOWN", message: err instanceof Error ? err.message : String(err) }], handledBy: [], succeeded: [] };
       this.deps.log.error({ err, eventId: event.id }, "event processing failed");
     }
     if (outcome.failures.length === 0) {

@@ -26,6 +26,8 @@ export interface ProcessOutcome {
   readonly failures: readonly PluginFailure[];
   /** Plugins that handled the event. */
   readonly handledBy: readonly string[];
+  /** Plugins (and `router`) that ran without failing this time (skipped ones excluded). */
+  readonly succeeded: readonly string[];
 }
 
 /** What the processor needs. */
@@ -43,11 +45,15 @@ export interface ProcessorDeps {
   isAdmin(sessionId: string): boolean;
 }
 
-/** Runs the enabled plugins on `event`. Never throws for a plugin's failure; `signal` aborts handlers (shutdown). */
-export async function processEvent(event: InboundEvent, deps: ProcessorDeps, signal?: AbortSignal): Promise<ProcessOutcome> {
-  const runnable = deps.registry.runnable();
+/**
+ * Runs the enabled plugins on `event`, except those in `skip` (they succeeded on an earlier
+ * delivery). Never throws for a plugin's failure; `signal` aborts handlers (shutdown).
+ */
+export async function processEvent(event: InboundEvent, deps: ProcessorDeps, signal?: AbortSignal, skip: ReadonlySet<string> = new Set()): Promise<ProcessOutcome> {
+  const runnable = deps.registry.runnable().filter((r) => !skip.has(r.plugin.name));
   const failures: PluginFailure[] = [];
   const handledBy: string[] = [];
+  const succeeded: string[] = [];
   await Promise.all(
     runnable.map(async ({ plugin, config }) => {
       const started = performance.now();
@@ -58,6 +64,7 @@ export async function processEvent(event: InboundEvent, deps: ProcessorDeps, sig
           commandPrefix: deps.commandPrefix,
           ...(signal ? { signal } : {}),
         });
+        succeeded.push(plugin.name);
         if (result.handled) {
           handledBy.push(plugin.name);
           deps.stats.record(plugin.name, "ok", performance.now() - started);
@@ -77,7 +84,7 @@ export async function processEvent(event: InboundEvent, deps: ProcessorDeps, sig
   );
 
   const r = route(event, deps.registry.summaries(), deps.commandPrefix);
-  if (r.command && r.owner === undefined) {
+  if (r.command && r.owner === undefined && !skip.has(ROUTER_NAME)) {
     let text: string | undefined;
     if (r.command.name === "help") text = formatHelp(deps.registry.summaries(), deps.commandPrefix, deps.isAdmin(event.sender));
     else text = unknownCommandReply(deps.unknownCommandReply, r.command, deps.commandPrefix);
@@ -94,10 +101,11 @@ export async function processEvent(event: InboundEvent, deps: ProcessorDeps, sig
           conversation: event.conversation,
           text: text.slice(0, 2_000),
         });
+        succeeded.push(ROUTER_NAME);
       } catch (err) {
         failures.push({ plugin: ROUTER_NAME, code: "UNKNOWN", message: err instanceof Error ? err.message : String(err) });
       }
     }
   }
-  return { failures, handledBy };
+  return { failures, handledBy, succeeded };
 }
