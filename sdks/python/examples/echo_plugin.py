@@ -16,6 +16,8 @@ plugin = Plugin(
             "echoAll": {"type": "boolean", "default": False, "description": "Also echo every message that is not a command."},
             "prefix": {"type": "string", "default": "", "maxLength": 50, "description": "Put before every echo."},
         },
+        # TypeBox's Type.Object lists every property as required; defaults fill them in first.
+        "required": ["echoAll", "prefix"],
         "additionalProperties": False,
     },
 )

@@ -258,8 +258,7 @@ class Worker:
         manifests_kv = await self._wait_for(f"bucket {protocol.PLUGIN_MANIFESTS_BUCKET}",
                                             lambda: js.key_value(protocol.PLUGIN_MANIFESTS_BUCKET))
         for p in self.plugins:
-            kv = await js.create_key_value(jsapi.KeyValueConfig(bucket=protocol.plugin_state_bucket(p.name), history=1,
-                                                                description=f"session_bot state of plugin {p.name}"))
+            kv = await self._state_bucket(p.name)
             self._stores[p.name] = PluginStore(KvStoreBackend(kv))
             await manifests_kv.put(protocol.plugin_manifest_key(p.name), protocol.encode("PluginManifest", p.manifest()))
         await self._watch_config(plugins_kv)
@@ -344,6 +343,22 @@ class Worker:
                 log.warning("waiting for %s (created by the broker): %s; retry in %.1fs", what, type(err).__name__, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _SETUP_RETRY_MAX_S)
+
+    async def _state_bucket(self, plugin: str) -> Any:
+        """Opens ``sb_state_<plugin>``, creating it when missing. A bucket made by another worker (in
+        any language, with its client's stream defaults) is used as it is, never re-created."""
+        js = self.js
+        assert js is not None
+        bucket = protocol.plugin_state_bucket(plugin)
+        try:
+            return await js.key_value(bucket)
+        except BucketNotFoundError:
+            pass
+        try:
+            return await js.create_key_value(jsapi.KeyValueConfig(bucket=bucket, history=1,
+                                                                  description=f"session_bot state of plugin {plugin}"))
+        except nats.js.errors.BadRequestError:
+            return await js.key_value(bucket)  # created meanwhile by another worker
 
     async def _ensure_consumers(self) -> None:
         cfg, js = self.config, self.js
