@@ -112,7 +112,7 @@ const decodeAll = (frames: Uint8Array[], size: number): void => {
 }
 for (const size of [1 * MiB, 8 * MiB, 32 * MiB]) {
   const payload = randomBytes(size);
-  const runs = size >= 32 * MiB ? 5 : size >= 8 * MiB ? 9 : 25;
+  const runs = size >= 32 * MiB ? 9 : size >= 8 * MiB ? 15 : 31;
   const sha = (): unknown => createHash("sha256").update(payload).digest();
   for (const frame of [64 * KiB, 1 * MiB - HEADER_ROOM]) {
     const label = frame === 64 * KiB ? "64 KiB" : "1 MiB";
