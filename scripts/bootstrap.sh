@@ -50,6 +50,13 @@ if [[ $(node_major) != "$NODE_MAJOR" ]]; then
   export PATH="$existing/bin:$PATH"
 fi
 say "node $(node --version)"
+# Native addons (better-sqlite3) compile with node-gyp, which must use the headers of the Node.js
+# that runs them: a machine-wide `nodedir` (Debian's Node.js 20 headers) would give a module that
+# crashes under Node.js 24. The npm package of Node.js ships its headers beside bin/. Built
+# addons are not taken from pnpm's side-effects cache, which may hold a build for other headers.
+node_home=$(dirname "$(dirname "$(command -v node)")")
+if [[ -f $node_home/include/node/node_version.h ]]; then export npm_config_nodedir=$node_home; fi
+export npm_config_side_effects_cache=false
 
 # --- pnpm (version pinned in package.json) ---------------------------------------------------
 PNPM_VERSION=$(node -p 'require(process.argv[1]).packageManager.split("@")[1]' "$SB_ROOT/package.json")
