@@ -360,7 +360,7 @@ describe("publishChunked / subscribeChunked with a slow receiver", () => {
       (payload) => {
         received.push(payload);
       },
-      { windowBytes: 1 * MiB, onFragment: () => blockFor(2) },
+      { windowBytes: 512 * KiB, onFragment: () => blockFor(2) },
     );
     await rx.flush();
     const payloads = [randomBytes(10 * 1000 * 1000), randomBytes(3 * MiB)];
