@@ -90,7 +90,8 @@ beforeAll(async () => {
   });
   database = openDatabase(join(dir, "broker.sqlite"));
   const storage = new SqliteStorage(new BrokerStore(database.db));
-  botNetwork = devnetNetwork(net);
+  // Few, fast retries and no setting-aside of snodes, so that injected faults play out in seconds.
+  botNetwork = devnetNetwork(net, undefined, { retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 }, unhealthyAfterFailures: 1000 });
   bot = await SessionClient.create({ identity, network: botNetwork, storage, displayName: "It Bot" });
   nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
   tc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
@@ -233,6 +234,72 @@ describe("outbound", () => {
   });
 });
 
+describe("outbound failures", () => {
+  it("a transient failure is retried with backoff and still sent exactly once", async () => {
+    const hank = await peer();
+    // Every member of hank's swarm answers 500 until the first delivery has failed and been naked
+    // (then the fault is lifted well within the 200 ms backoff before the second delivery).
+    for (const s of net.swarmFor(hank.client.sessionId).snodes) net.faults.inject(s.pubkeyEd25519, { kind: "500" });
+    const a = action({ action: "send", conversation: hank.client.sessionId, text: "through the storm" });
+    try {
+      const retriesBefore = await metric("sb_broker_outbound_total", { action: "send", result: "retry" });
+      await js.publish(outboundSubject(BOT, "send"), encodeOutboundAction(a), { msgID: a.id });
+      const deadline = Date.now() + 20_000;
+      while ((await metric("sb_broker_outbound_total", { action: "send", result: "retry" })) === retriesBefore) {
+        if (Date.now() > deadline) throw new Error("the first delivery never failed");
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    } finally {
+      net.faults.clear();
+    }
+    await eventually(() => (app.store.getMessage("out", a.id)?.status === "sent" ? true : undefined), 30_000, "the retried action sent");
+    await eventually(async () => {
+      await hank.poll();
+      return hank.received.some((e) => e.kind === "message" && e.text === "through the storm") ? true : undefined;
+    }, 20_000, "hank's message");
+    await new Promise((r) => setTimeout(r, 300));
+    await hank.poll();
+    expect(hank.received.filter((e) => e.kind === "message" && e.text === "through the storm")).toHaveLength(1);
+  }, 60_000);
+
+  it("after max_deliver transient failures the action is dead-lettered (MAX_DELIVER); a retry then sends it once", async () => {
+    const ivy = await peer();
+    for (const s of net.swarmFor(ivy.client.sessionId).snodes) net.faults.inject(s.pubkeyEd25519, { kind: "500" });
+    const a = action({ action: "send", conversation: ivy.client.sessionId, text: "eventually" });
+    try {
+      await js.publish(outboundSubject(BOT, "send"), encodeOutboundAction(a), { msgID: a.id });
+      await eventually(() => (app.store.getMessage("out", a.id)?.status === "failed" ? true : undefined), 30_000, "the action failed for good");
+    } finally {
+      net.faults.clear();
+    }
+    expect(app.store.getMessage("out", a.id)?.errorCode).toBe("MAX_DELIVER");
+    const page = await request("dead-letters.list", { v: 1, limit: 200 });
+    const dl = (page.json.items as { id: string; reason: { code: string }; deliveries: number; source: { messageId?: string } }[]).find((d) => d.source.messageId === a.id)!;
+    expect(dl).toMatchObject({ reason: { code: "MAX_DELIVER" }, deliveries: 3 });
+    expect((await request("dead-letters.retry", { v: 1, id: dl.id })).ok).toBe(true);
+    await eventually(() => (app.store.getMessage("out", a.id)?.status === "sent" ? true : undefined), 30_000, "the retried action sent");
+    await eventually(async () => {
+      await ivy.poll();
+      return ivy.received.some((e) => e.kind === "message" && e.text === "eventually") ? true : undefined;
+    }, 20_000, "ivy's message");
+    await new Promise((r) => setTimeout(r, 300));
+    await ivy.poll();
+    expect(ivy.received.filter((e) => e.kind === "message" && e.text === "eventually")).toHaveLength(1);
+  }, 60_000);
+
+  it("an action to a blocked peer is dead-lettered (BLOCKED) and never sent", async () => {
+    const jay = await peer();
+    await request("block", { v: 1, conversation: jay.client.sessionId });
+    const a = action({ action: "send", conversation: jay.client.sessionId, text: "you should not see this" });
+    await js.publish(outboundSubject(BOT, "send"), encodeOutboundAction(a), { msgID: a.id });
+    await eventually(() => (app.store.getMessage("out", a.id)?.status === "failed" ? true : undefined), 20_000, "the blocked action refused");
+    expect(app.store.getMessage("out", a.id)?.errorCode).toBe("BLOCKED");
+    await jay.poll();
+    expect(jay.received.filter((e) => e.kind === "message")).toHaveLength(0);
+    await request("unblock", { v: 1, conversation: jay.client.sessionId });
+  });
+});
+
 describe("admin endpoints", () => {
   it("answer info, conversations, messages, profile and send, are discoverable with $SRV, and refuse bad requests", async () => {
     const info = await request("info", { v: 1 });
@@ -307,13 +374,14 @@ describe("attachments", () => {
   }, 180_000);
 
   it("refuse an oversize attachment and an unknown id, counted, without stopping anything", async () => {
-    const big = new Uint8Array(9_000_001);
-    // The envelope codec refuses to build a put over the limit for us; frame it by hand.
-    const header = new TextEncoder().encode(JSON.stringify({ v: 1, contentType: "application/octet-stream", size: 1 }));
-    const payload = new Uint8Array(4 + header.byteLength + big.byteLength);
-    new DataView(payload.buffer).setUint32(0, header.byteLength);
-    payload.set(header, 4);
-    await expect(requestChunked(tc, brokerSubject(BOT, "attachments.put"), payload, { timeoutMs: 30_000 })).rejects.toMatchObject({ code: expect.stringMatching(/CHUNK_/) });
+    // One byte over the broker's limit (still within the protocol's): refused by the broker.
+    const over = new Uint8Array(9_000_001);
+    await expect(
+      requestChunked(tc, brokerSubject(BOT, "attachments.put"), encodeAttachmentPutPayload({ v: 1, contentType: "application/octet-stream", size: over.byteLength }, over), { timeoutMs: 30_000 }),
+    ).rejects.toThrow(/TOO_LARGE/);
+    // A transfer bigger than any allowed put: refused by the chunker before anything is buffered.
+    await expect(requestChunked(tc, brokerSubject(BOT, "attachments.put"), new Uint8Array(9_200_000), { timeoutMs: 30_000 })).rejects.toThrow(/CHUNK_TOO_LARGE/);
+    await eventually(async () => ((await metric("sb_broker_attachments_total", { op: "put", result: "too_large" })) === 2 ? true : undefined), 5_000, "two too-large puts counted");
     await expect(requestChunked(tc, brokerSubject(BOT, "attachments.get"), encodeAttachmentGetRequest({ v: 1, attachmentId: "in:nothing:0" }), { timeoutMs: 30_000 })).rejects.toThrow(/NOT_FOUND/);
     const small = new Uint8Array([1, 2, 3]);
     const ok = decodeAttachmentReply(await requestChunked(tc, brokerSubject(BOT, "attachments.put"), encodeAttachmentPutPayload({ v: 1, contentType: "text/plain", size: 3 }, small), { timeoutMs: 30_000 }));

@@ -93,7 +93,7 @@ describe("the broker process", () => {
       await started(first);
       const one = await peer.client.sendText(sessionId, "one");
       const dead = await first.exited;
-      expect(dead.signal).toBe("SIGKILL");
+      expect(dead.signal, first.log().slice(-3000)).toBe("SIGKILL");
       expect(first.log()).toContain("fault hook crash-after-publish");
 
       // The event is on the stream, but the broker died before recording it as published.
@@ -121,7 +121,7 @@ describe("the broker process", () => {
       // SIGTERM: a clean, complete shutdown with exit code 0.
       second.child.kill("SIGTERM");
       const stopped = await second.exited;
-      expect(stopped).toEqual({ code: 0, signal: null });
+      expect(stopped, second.log().slice(-3000)).toEqual({ code: 0, signal: null });
       expect(second.log()).toContain('"msg":"stopped"');
     } finally {
       await peer.network.close();
@@ -137,7 +137,7 @@ describe("the broker process", () => {
     try {
       const refused = startBroker({}, devDir);
       const r = await refused.exited;
-      expect(r.code).toBe(2);
+      expect(r.code, refused.log()).toBe(2);
       expect(refused.log()).toContain("SESSION_MNEMONIC");
 
       const dev = startBroker({ BROKER_DEV_IDENTITY: "1", BROKER_FAULT: "none" }, devDir);
@@ -150,7 +150,8 @@ describe("the broker process", () => {
       expect(dev.log()).toContain("CREATED A NEW DEVELOPMENT IDENTITY");
       expect(dev.log()).not.toContain(words);
       dev.child.kill("SIGTERM");
-      expect((await dev.exited).code).toBe(0);
+      const end = await dev.exited;
+      expect(end, dev.log().slice(-3000)).toEqual({ code: 0, signal: null });
     } finally {
       rmSync(devDir, { recursive: true, force: true });
     }

@@ -14,8 +14,8 @@ export function tempDir(prefix = "sb-broker-test-"): string {
 }
 
 /** A network over the devnet (plain HTTP). */
-export function devnetNetwork(net: Devnet, storage?: MemoryStorage): StorageRpcNetwork {
-  return new StorageRpcNetwork({ seedUrls: [...net.seedUrls], snodeScheme: "http", fileServerUrl: net.fileServerUrl, ...(storage ? { storage } : {}) });
+export function devnetNetwork(net: Devnet, storage?: MemoryStorage, extra: Partial<ConstructorParameters<typeof StorageRpcNetwork>[0]> = {}): StorageRpcNetwork {
+  return new StorageRpcNetwork({ seedUrls: [...net.seedUrls], snodeScheme: "http", fileServerUrl: net.fileServerUrl, ...(storage ? { storage } : {}), ...extra });
 }
 
 /** A session-chat-style peer: its own identity, in-memory storage. */

@@ -22,6 +22,9 @@ import type { Logger } from "pino";
 import type { BrokerStore } from "../db/store.js";
 import type { BrokerMetrics } from "../metrics.js";
 
+/** Longest wait for a caller or for our handler (a 9 MB download/upload to the file server on a slow link). */
+const HANDLER_TIMEOUT_MS = 120_000;
+
 export interface AttachmentDeps {
   readonly bot: string;
   readonly maxAttachmentBytes: number;
@@ -115,7 +118,12 @@ export function serveAttachments(nc: NatsConnection, deps: AttachmentDeps): Chun
       throw e;
     }
   };
-  const onError = (err: Error, info: { subject: string }) => deps.log.warn({ err, subject: info.subject }, "attachment transfer failed");
+  // Failures the chunker answers itself (a claim over maxRequestBytes, timeouts, bad frames).
+  const onError = (op: string) => (err: Error & { code?: string }, info: { subject: string }) => {
+    if (err.code === "CHUNK_REMOTE") return; // the handler's own error: counted in wrap()
+    count(op, err.code === "CHUNK_TOO_LARGE" ? "too_large" : "transfer_error");
+    deps.log.warn({ err, subject: info.subject }, "attachment transfer failed");
+  };
   const get = serveChunked(
     nc,
     brokerSubject(deps.bot, BROKER_ENDPOINTS.attachmentsGet),
@@ -124,7 +132,7 @@ export function serveAttachments(nc: NatsConnection, deps: AttachmentDeps): Chun
       const { descriptor, bytes } = await api.get(r.attachmentId);
       return encodeAttachmentGetPayload({ v: PROTOCOL_VERSION, attachment: descriptor }, bytes);
     }),
-    { queue, maxRequestBytes: MAX_ATTACHMENT_HEADER_BYTES, onError },
+    { queue, maxRequestBytes: MAX_ATTACHMENT_HEADER_BYTES, timeoutMs: HANDLER_TIMEOUT_MS, onError: onError("get") },
   );
   const put = serveChunked(
     nc,
@@ -135,7 +143,7 @@ export function serveAttachments(nc: NatsConnection, deps: AttachmentDeps): Chun
       return encodeAttachmentReply({ v: PROTOCOL_VERSION, attachment: descriptor });
     }),
     // A bigger claim is refused by the chunker before anything is buffered.
-    { queue, maxRequestBytes: deps.maxAttachmentBytes + 4 + MAX_ATTACHMENT_HEADER_BYTES, onError },
+    { queue, maxRequestBytes: deps.maxAttachmentBytes + 4 + MAX_ATTACHMENT_HEADER_BYTES, timeoutMs: HANDLER_TIMEOUT_MS, onError: onError("put") },
   );
   return [get, put];
 }
