@@ -275,8 +275,12 @@ export function buildApp(deps: AppDeps): App {
     },
     stats() {
       const snap = stats.snapshot();
+      // Every loaded plugin is listed (the gateway reads the worker's plugins from these keys).
       const plugins: WorkerStats["plugins"] = {};
-      for (const [name, c] of Object.entries(snap)) plugins[name] = { handled: c.handled - c.errors, errors: c.errors, averageLatencyMs: c.avgMs };
+      for (const { plugin } of deps.plugins) {
+        const c = snap[plugin.name];
+        plugins[plugin.name] = c ? { handled: c.handled - c.errors, errors: c.errors, averageLatencyMs: c.avgMs } : { handled: 0, errors: 0, averageLatencyMs: 0 };
+      }
       return { v: 1, inFlight: consumer?.inFlight ?? 0, handled: counters.handled, errors: counters.errors, plugins };
     },
   };

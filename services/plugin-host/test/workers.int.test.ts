@@ -151,6 +151,7 @@ describe("plugin-host workers", () => {
       expect(data.handled).toBeGreaterThan(0);
     }
     const merged = found.map((s) => parseWorkerStats(s.endpoints[0]!.data));
+    for (const d of merged) expect(Object.keys(d.plugins).sort()).toEqual(["bomb", "echo", "greeter", "help", "probe"]);
     expect(merged.some((d) => (d.plugins.probe?.errors ?? 0) > 0)).toBe(true);
     expect(merged.some((d) => (d.plugins.echo?.handled ?? 0) > 0)).toBe(true);
   });
