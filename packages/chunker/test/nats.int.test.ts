@@ -260,6 +260,45 @@ describe("requestChunked / serveChunked", () => {
     await svc.stop();
   });
 
+  it("grants credit exactly as the README specifies (a conformance check for other implementations)", async () => {
+    /** The documented schedule: grants sent while fragments 0..count-1 arrive in order, starting from `initial`. */
+    const schedule = (count: number, w: number, initial: number): number[] => {
+      const out: number[] = [];
+      let granted = initial;
+      for (let received = 1; received <= count; received++) {
+        if (granted < count && granted - received <= Math.floor(w / 2)) {
+          granted = Math.min(count, received + w);
+          out.push(granted);
+        }
+      }
+      return out;
+    };
+    const s = subject();
+    const body = 1000;
+    const frame = body + frameOverhead(32);
+    const svc = await serve(server, s, () => randomBytes(body * 17 + 1), { windowBytes: 4 * body, maxFragmentBytes: frame, inboxPrefix: "_INBOX.srv" });
+    const seen = { toCaller: [] as number[], toServer: [] as number[] };
+    const spy = client.subscribe("_INBOX.>", {
+      callback: (_e, m) => {
+        if (m.headers?.get("Chunk-Op") !== "credit") return;
+        const g = Number(m.headers.get("Chunk-Grant"));
+        (m.subject.startsWith("_INBOX.srv.") ? seen.toServer : seen.toCaller).push(g);
+      },
+    });
+    await client.flush();
+    const reply = await requestChunked(client, s, randomBytes(body * 20), { maxFragmentBytes: frame, windowBytes: 3 * body, inboxPrefix: "_INBOX.cli" });
+    expect(reply.length).toBe(body * 17 + 1);
+    await client.flush();
+    // request: 20 fragments, server window 4, implicit initial grant 1 (the open)
+    expect(seen.toCaller).toEqual(schedule(20, 4, 1));
+    expect(seen.toCaller).toEqual([5, 7, 9, 11, 13, 15, 17, 19, 20]);
+    // reply: 18 fragments, caller window 3, implicit initial grant min(18, 3)
+    expect(seen.toServer).toEqual(schedule(18, 3, 3));
+    expect(seen.toServer).toEqual([5, 7, 9, 11, 13, 15, 17, 18]);
+    spy.unsubscribe();
+    await svc.stop();
+  });
+
   it("answers garbage on the service subject with a typed error and keeps serving", async () => {
     const s = subject();
     const errors: string[] = [];
