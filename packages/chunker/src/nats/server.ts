@@ -163,7 +163,8 @@ export function serveChunked(nc: NatsConnection, subject: string, handler: Chunk
         this.#end();
         return;
       }
-      this.#timer.touch();
+      // The idle timer runs only while we wait for the caller (the handler has its own).
+      if (this.#phase !== "handler") this.#timer.touch();
       if (op === "data" && this.#phase === "upload") return this.#onData(m.data);
       if (op === "credit" && this.#phase !== "upload") {
         const grant = intHeader(m.headers, H.grant);
