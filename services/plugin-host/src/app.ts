@@ -192,8 +192,26 @@ export function buildApp(deps: AppDeps): App {
     }
   })().catch(() => undefined);
 
+  function readiness(): string[] {
+    const reasons = [...waiting];
+    if (nc.isClosed()) reasons.push("nats closed");
+    else if (!connected) reasons.push("nats disconnected");
+    return reasons;
+  }
+
+  function workerStats(): WorkerStats {
+    const snap = stats.snapshot();
+    // Every loaded plugin is listed (the gateway reads the worker's plugins from these keys).
+    const plugins: WorkerStats["plugins"] = {};
+    for (const { plugin } of deps.plugins) {
+      const c = snap[plugin.name];
+      plugins[plugin.name] = c ? { handled: c.handled - c.errors, errors: c.errors, averageLatencyMs: c.avgMs } : { handled: 0, errors: 0, averageLatencyMs: 0 };
+    }
+    return { v: 1, inFlight: consumer?.inFlight ?? 0, handled: counters.handled, errors: counters.errors, plugins };
+  }
+
   const app: App = {
-    http: undefined as unknown as FastifyInstance,
+    http: buildHttp({ readiness, registry: metrics.registry }),
     registry,
     metrics,
     async start() {
@@ -249,7 +267,7 @@ export function buildApp(deps: AppDeps): App {
       service = await registerService(
         nc,
         { bot: config.bot, instance: config.instance, version: deps.version, plugins: deps.plugins.map((p) => p.plugin.name) },
-        () => app.stats(),
+        workerStats,
       );
       done("starting");
       log.info({ plugins: deps.plugins.map((p) => p.plugin.name), partitions: config.partitions, concurrency: config.concurrency }, "plugin-host running");
@@ -267,23 +285,8 @@ export function buildApp(deps: AppDeps): App {
       watcher?.stop();
       await service?.stop().catch(() => undefined);
     },
-    readiness() {
-      const reasons = [...waiting];
-      if (nc.isClosed()) reasons.push("nats closed");
-      else if (!connected) reasons.push("nats disconnected");
-      return reasons;
-    },
-    stats() {
-      const snap = stats.snapshot();
-      // Every loaded plugin is listed (the gateway reads the worker's plugins from these keys).
-      const plugins: WorkerStats["plugins"] = {};
-      for (const { plugin } of deps.plugins) {
-        const c = snap[plugin.name];
-        plugins[plugin.name] = c ? { handled: c.handled - c.errors, errors: c.errors, averageLatencyMs: c.avgMs } : { handled: 0, errors: 0, averageLatencyMs: 0 };
-      }
-      return { v: 1, inFlight: consumer?.inFlight ?? 0, handled: counters.handled, errors: counters.errors, plugins };
-    },
+    readiness,
+    stats: workerStats,
   };
-  (app as { http: FastifyInstance }).http = buildHttp({ readiness: () => app.readiness(), registry: metrics.registry });
   return app;
 }
