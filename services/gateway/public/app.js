@@ -197,7 +197,13 @@ async function renderPlugins() {
         } else box.checked = !box.checked;
       },
     });
-    const state = h("span", { "data-plugin-state": p.name }, p.enabled ? "on" : "off");
+    // Without a record the workers apply their own default (PLUGIN_HOST_PLUGINS_ENABLED_BY_DEFAULT),
+    // which the API cannot see: say so instead of claiming "off".
+    const state = h(
+      "span",
+      { "data-plugin-state": p.name, title: p.updatedAt === undefined ? "no record yet: the workers' default applies" : "" },
+      p.updatedAt === undefined ? "worker default" : p.enabled ? "on" : "off",
+    );
     const editor = h("textarea", { rows: 4, "data-plugin-config": p.name, spellcheck: "false" });
     editor.value = JSON.stringify(p.config, null, 2);
     const save = h(

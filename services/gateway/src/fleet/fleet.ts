@@ -217,7 +217,9 @@ export function toWorker(r: StatsReply, bot: string): WorkerInfo {
     ...(r.metadata?.instance ? { instance: r.metadata.instance } : {}),
     version: r.version,
     ...(Number.isFinite(started) ? { startedAt: started } : {}),
-    plugins: workerStats ? Object.keys(workerStats.plugins).sort() : [],
+    // Loaded plugins: the `plugins` metadata (comma-separated) plugin-host registers, plus any
+    // plugin its stats report on.
+    plugins: [...new Set([...(r.metadata?.plugins ?? "").split(",").filter((p) => p !== ""), ...Object.keys(workerStats?.plugins ?? {})])].sort(),
     ...(workerStats ? { stats: workerStats } : {}),
   };
 }
