@@ -57,7 +57,7 @@ async def stream_messages(js, stream: str, subject: str) -> list[Any]:
         while True:
             try:
                 batch = await sub.fetch(100, timeout=0.3)
-            except nats.errors.TimeoutError:
+            except asyncio.TimeoutError:
                 break
             out.extend(batch)
     finally:

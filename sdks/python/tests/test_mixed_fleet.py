@@ -59,7 +59,7 @@ async def ts_worker_stats(nc) -> dict | None:
             s = json.loads(m.data)
             if s["metadata"].get("instance") == "ts-1":
                 return s["endpoints"][0]["data"]
-    except nats.errors.TimeoutError:
+    except asyncio.TimeoutError:
         return None
     finally:
         await sub.unsubscribe()

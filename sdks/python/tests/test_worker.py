@@ -248,7 +248,7 @@ async def test_services_api_ping_stats_and_stats_endpoint(nc, js, bot, workers):
     try:
         while True:
             pings.append(json.loads((await sub.next_msg(timeout=0.5)).data))
-    except nats.errors.TimeoutError:
+    except asyncio.TimeoutError:
         pass
     mine = [p for p in pings if p["metadata"].get("instance") == w.config.instance]
     assert len(mine) == 1 and mine[0]["metadata"]["bot"] == bot and mine[0]["metadata"]["runtime"] == "python"

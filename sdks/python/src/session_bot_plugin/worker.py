@@ -337,7 +337,7 @@ class Worker:
                 if what in self.waiting:
                     self.waiting.remove(what)
                 return result
-            except (NotFoundError, BucketNotFoundError, nats.errors.TimeoutError) as err:
+            except (NotFoundError, BucketNotFoundError, asyncio.TimeoutError) as err:
                 if what not in self.waiting:
                     self.waiting.append(what)
                 log.warning("waiting for %s (created by the broker): %s; retry in %.1fs", what, type(err).__name__, delay)
@@ -409,7 +409,7 @@ class Worker:
         while True:
             try:
                 entry = await watcher.updates(timeout=5)
-            except nats.errors.TimeoutError:
+            except asyncio.TimeoutError:
                 break
             if entry is None:
                 break
@@ -419,7 +419,7 @@ class Worker:
             while True:
                 try:
                     entry = await watcher.updates(timeout=60)
-                except nats.errors.TimeoutError:
+                except asyncio.TimeoutError:
                     continue
                 if entry is not None:
                     apply(entry)
@@ -451,7 +451,7 @@ class Worker:
         while not self._stopping:
             try:
                 msgs = await psub.fetch(1, timeout=timeout)
-            except nats.errors.TimeoutError:
+            except asyncio.TimeoutError:
                 continue
             except asyncio.CancelledError:
                 raise
