@@ -306,3 +306,40 @@ async def test_waits_for_the_broker_streams(bot):
         await nc.drain()
     finally:
         server.stop()
+
+
+def test_done_marker_key_matches_plugin_host():
+    from session_bot_plugin.worker import done_key
+
+    # doneKey() of services/plugin-host/src/processing/progress.ts for the same id
+    assert done_key("q3ZJb4Ew2mZ0l1yP9mA4fJ8vD7dK0nQ6s2T5uW1xY3z") == "_done.04613498ae600fda1628253c3958a412"
+
+
+async def test_retry_reruns_only_the_plugins_that_failed(js, bot, workers):
+    calls = {"steady": 0, "flaky": 0}
+    steady = Plugin("steady", version="1.0.0", description="")
+    flaky = Plugin("flaky", version="1.0.0", description="")
+
+    @steady.on_message
+    async def s(ctx) -> None:
+        calls["steady"] += 1
+        await ctx.store.set("count", calls["steady"])  # not idempotent on purpose
+
+    @flaky.on_message
+    async def f(ctx) -> None:
+        calls["flaky"] += 1
+        if calls["flaky"] == 1:
+            raise RuntimeError("once")
+
+    w = await workers([steady, flaky], config(bot, partitions=1))
+    e = message_event(bot, "hello")
+    await publish_event(js, e, 1)
+    await wait_until(lambda: _true(calls["flaky"] == 2))
+    await wait_until(lambda: consumers_idle(js, names(bot, 1)))
+    assert calls == {"steady": 1, "flaky": 2}
+    from session_bot_plugin.worker import done_key
+
+    kv = await js.key_value(protocol.plugin_state_bucket("steady"))
+    with pytest.raises(nats.js.errors.KeyNotFoundError):
+        await kv.get(done_key(e["id"]))  # cleared once the event succeeded
+    assert await w._stores["steady"].keys() == ["count"]  # markers are hidden from the plugin

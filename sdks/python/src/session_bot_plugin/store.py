@@ -122,9 +122,9 @@ class KvStoreBackend:
     async def keys(self, prefix: str) -> list[str]:
         from nats.js.errors import NoKeysError
 
-        flt = ">" if prefix == "" or not prefix.endswith(".") else f"{prefix}>"
+        # nats-py's `filters` are substring matches, not subject filters: list, then filter here.
         try:
-            keys = await self.kv.keys(filters=[flt])
+            keys = await self.kv.keys()
         except NoKeysError:
             return []
         return [k for k in keys if k.startswith(prefix)]

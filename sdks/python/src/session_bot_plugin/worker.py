@@ -120,6 +120,13 @@ class Failure:
 class Outcome:
     failures: list[Failure] = field(default_factory=list)
     handled_by: list[str] = field(default_factory=list)
+    succeeded: list[str] = field(default_factory=list)
+    """Plugins (and ``router``) that ran without failing this time (skipped ones excluded)."""
+
+
+def done_key(event_id: str) -> str:
+    """plugin-host's progress marker key: ``_done.<first 32 hex of sha256(event id)>``."""
+    return "_done." + hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass
@@ -228,6 +235,7 @@ class Worker:
         self._inflight: set[asyncio.Task] = set()
         self._sem = asyncio.Semaphore(self.config.concurrency)
         self._stores: dict[str, PluginStore] = {}
+        self._kv: dict[str, Any] = {}
         self._watch_task: asyncio.Task | None = None
         self._watcher: Any = None
         self._service: Any = None
@@ -259,6 +267,7 @@ class Worker:
                                             lambda: js.key_value(protocol.PLUGIN_MANIFESTS_BUCKET))
         for p in self.plugins:
             kv = await self._state_bucket(p.name)
+            self._kv[p.name] = kv
             self._stores[p.name] = PluginStore(KvStoreBackend(kv))
             await manifests_kv.put(protocol.plugin_manifest_key(p.name), protocol.encode("PluginManifest", p.manifest()))
         await self._watch_config(plugins_kv)
@@ -317,11 +326,12 @@ class Worker:
 
     def stats(self) -> dict[str, Any]:
         """protocol's WorkerStats of this worker."""
-        plugins = {
-            name: {"handled": int(c["handled"]), "errors": int(c["errors"]),
-                   "averageLatencyMs": round(c["totalMs"] / max(1, c["handled"] + c["errors"]), 3)}
-            for name, c in self.counters.plugins.items()
-        }
+        # Every loaded plugin is listed (the gateway reads a worker's plugins from these keys).
+        plugins = {}
+        for p in self.plugins:
+            c = self.counters.plugins.get(p.name, {"handled": 0, "errors": 0, "totalMs": 0.0})
+            plugins[p.name] = {"handled": int(c["handled"]), "errors": int(c["errors"]),
+                               "averageLatencyMs": round(c["totalMs"] / max(1, c["handled"] + c["errors"]), 3)}
         doc = {"v": 1, "inFlight": len(self._inflight), "handled": self.counters.handled, "errors": self.counters.errors, "plugins": plugins}
         protocol.check("WorkerStats", doc)
         return doc
@@ -516,7 +526,7 @@ class Worker:
             await self._dead_letter(m, err.code, err.message, None, "poison")
             return
         try:
-            outcome = await self.process(event)
+            outcome = await self._handle(event, deliveries)
         except asyncio.CancelledError:
             # Stopping: hand the event to another worker right away.
             await self._safe(m.nak())
@@ -574,6 +584,45 @@ class Worker:
         self._count(outcome)
 
     # ---- processing ----------------------------------------------------------------------------
+    async def _handle(self, event: Any, deliveries: int) -> Outcome:
+        """A retry re-runs only the plugins that have not succeeded on an earlier delivery (markers in
+        each plugin's state bucket, the same keys as plugin-host, so the fleets agree across languages)."""
+        names = [s.plugin.name for s in self.registry.runnable()]
+        final = deliveries >= self.config.max_deliver
+        skip = await self._markers("read", event.id, names) if deliveries > 1 else set()
+        outcome = await self.process(event, skip)
+        if not outcome.failures or final:
+            if deliveries > 1:
+                await self._markers("clear", event.id, names)
+        else:
+            await self._markers("mark", event.id, [p for p in outcome.succeeded if p != ROUTER_NAME])
+        return outcome
+
+    async def _markers(self, op: str, event_id: str, plugins: list[str]) -> set[str]:
+        key = done_key(event_id)
+        found: set[str] = set()
+
+        async def one(plugin: str) -> None:
+            kv = self._kv.get(plugin)
+            if kv is None:
+                return
+            try:
+                if op == "read":
+                    entry = await kv.get(key)
+                    if entry.operation is None or str(entry.operation) == "PUT":
+                        found.add(plugin)
+                elif op == "mark":
+                    await kv.put(key, str(int(time.time() * 1000)).encode())
+                else:
+                    await kv.purge(key)
+            except KeyNotFoundError:
+                pass
+            except Exception as err:  # noqa: BLE001 - markers are an optimisation; never fail the event on them
+                log.warning("progress marker %s failed plugin=%s: %s", op, plugin, err)
+
+        await asyncio.gather(*(one(p) for p in plugins))
+        return found
+
     async def emit(self, action: dict[str, Any]) -> None:
         """Publishes a validated OutboundAction with its id as Nats-Msg-Id (waits for the stream's ack)."""
         assert self.js is not None
@@ -592,8 +641,9 @@ class Worker:
                            log=logging.getLogger(f"session_bot_plugin.{plugin.name}"), attachments=self.attachments,
                            is_admin=lambda sid: sid in self._admins, plugins=self.registry.summaries)
 
-    async def process(self, event: Any) -> Outcome:
-        """Runs the enabled plugins on one event; a plugin's failure is reported, never raised."""
+    async def process(self, event: Any, skip: set[str] | frozenset[str] = frozenset()) -> Outcome:
+        """Runs the enabled plugins (but those in ``skip``) on one event; a plugin's failure is
+        reported, never raised."""
         out = Outcome()
         cfg = self.config
 
@@ -602,6 +652,7 @@ class Worker:
             try:
                 result = await invoke_plugin(state.plugin, event, self._deps(state.plugin), config=state.config or {},
                                              timeout_ms=cfg.handler_timeout_ms, command_prefix=cfg.command_prefix)
+                out.succeeded.append(state.plugin.name)
                 if result.handled:
                     out.handled_by.append(state.plugin.name)
                     self.counters.plugin(state.plugin.name, True, (time.perf_counter() - started) * 1000)
@@ -611,9 +662,10 @@ class Worker:
                 log.warning("plugin failed on event plugin=%s id=%s code=%s: %s", state.plugin.name, event.id, err.code,
                             err.message, exc_info=err.__cause__ is not None)
 
-        await asyncio.gather(*(one(s) for s in self.registry.runnable()))
+        await asyncio.gather(*(one(s) for s in self.registry.runnable() if s.plugin.name not in skip))
         command = parse_command(event.text, cfg.command_prefix) if event.kind == "message" else None
-        if command is not None and not any(command.name in s.plugin.commands for s in self.registry.runnable()):
+        if (command is not None and ROUTER_NAME not in skip
+                and not any(command.name in s.plugin.commands for s in self.registry.runnable())):
             text: str | None = None
             if command.name == "help" and cfg.router_reply != "":
                 text = format_help(self.registry.summaries(), cfg.command_prefix, event.sender in self._admins)
@@ -624,6 +676,7 @@ class Worker:
                     await self.emit({"v": 1, "id": protocol.derive_action_id(event.id, ROUTER_NAME, 0), "bot": event.bot,
                                      "causationId": event.id, "plugin": ROUTER_NAME, "action": "send",
                                      "conversation": event.conversation, "text": text[:2000]})
+                    out.succeeded.append(ROUTER_NAME)
                 except Exception as err:  # noqa: BLE001 - transient: the event is retried
                     out.failures.append(Failure(ROUTER_NAME, "UNKNOWN", str(err)))
         return out
@@ -651,4 +704,4 @@ async def run(*plugins: Plugin, config: WorkerConfig | None = None) -> None:
     await Worker(plugins, config).run_until_signal()
 
 
-__all__ = ["Worker", "Registry", "run", "format_help", "backoff_for", "dead_letter_payload", "KeyNotFoundError"]
+__all__ = ["Worker", "Registry", "run", "format_help", "backoff_for", "dead_letter_payload", "done_key"]
