@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Type } from "@sinclair/typebox";
-import { parsePluginManifest } from "@session-bot/protocol";
+import { assertPluginConfig, parsePluginManifest } from "@session-bot/protocol";
 import { checkPluginSpec, definePlugin, isPlugin, manifestOf, summarize } from "./define.js";
 import { isPluginError } from "./errors.js";
 
@@ -49,5 +49,17 @@ describe("definePlugin", () => {
       ["hi", false],
       ["op", true],
     ]);
+  });
+
+  it("publishes properties with defaults as optional, so a manifest-only validator accepts what the host accepts", () => {
+    const p = definePlugin({
+      ...ok,
+      configSchema: Type.Object({ a: Type.Integer({ default: 1 }), b: Type.String(), c: Type.Object({ d: Type.Boolean({ default: false }) }, { default: {} }) }),
+    });
+    const m = parsePluginManifest(manifestOf(p));
+    expect(m.configSchema).toMatchObject({ required: ["b"] });
+    expect(assertPluginConfig(m, { b: "x" })).toEqual({ b: "x" });
+    expect(() => assertPluginConfig(m, {})).toThrow();
+    expect(() => assertPluginConfig(m, { b: "x", a: "one" })).toThrow();
   });
 });

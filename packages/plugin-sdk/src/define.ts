@@ -277,7 +277,29 @@ export function manifestOf(plugin: AnyPlugin): PluginManifest {
       ...(def.usage !== undefined ? { usage: def.usage } : {}),
       ...(def.admin === true ? { adminOnly: true } : {}),
     })),
-    // JSON round trip drops TypeBox's symbol keys: the manifest carries plain JSON Schema.
-    ...(plugin.configSchema ? { configSchema: JSON.parse(JSON.stringify(plugin.configSchema)) as Record<string, unknown> } : {}),
+    ...(plugin.configSchema ? { configSchema: manifestConfigSchema(plugin.configSchema) } : {}),
   };
+}
+
+/**
+ * The config schema as the manifest publishes it: plain JSON Schema (the JSON round trip drops
+ * TypeBox's symbol keys), and a property with a `default` is not `required` — the host fills
+ * defaults before validating, so a config record may leave such properties out, and a validator
+ * working from the manifest alone (the gateway) must accept the same records.
+ */
+export function manifestConfigSchema(schema: object): Record<string, unknown> {
+  const relax = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(relax);
+    if (typeof node !== "object" || node === null) return node;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) out[k] = relax(v);
+    const props = out.properties as Record<string, { default?: unknown }> | undefined;
+    if (Array.isArray(out.required) && typeof props === "object" && props !== null) {
+      const required = (out.required as string[]).filter((name) => props[name]?.default === undefined);
+      if (required.length > 0) out.required = required;
+      else delete out.required;
+    }
+    return out;
+  };
+  return relax(JSON.parse(JSON.stringify(schema))) as Record<string, unknown>;
 }

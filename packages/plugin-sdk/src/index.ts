@@ -1,4 +1,4 @@
-export { definePlugin, checkPluginSpec, isPlugin, summarize, manifestOf, PLUGIN_BRAND, PLUGIN_NAME_RE, MAX_COMMANDS, MIN_TASK_INTERVAL_MS } from "./define.js";
+export { definePlugin, checkPluginSpec, isPlugin, summarize, manifestOf, manifestConfigSchema, PLUGIN_BRAND, PLUGIN_NAME_RE, MAX_COMMANDS, MIN_TASK_INTERVAL_MS } from "./define.js";
 export type {
   AnyPlugin,
   AttachmentMeta,

@@ -1,6 +1,8 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { definePlugin } from "@session-bot/plugin-sdk";
+import { assertPluginConfig } from "@session-bot/protocol";
+import { DEFAULT_PLUGINS } from "../config.js";
 import { isHostError } from "../errors.js";
 import { checkConflicts, loadPlugins, pluginFromModule } from "./loader.js";
 
@@ -59,5 +61,13 @@ describe("loadPlugins", () => {
     expect(isHostError(caught, "HOST_PLUGIN_CONFLICT")).toBe(true);
     expect((caught as Error).message).toBe("command /go is declared by both a and b");
     expect(() => checkConflicts([a, a2])).toThrow(/two plugins are named a/);
+  });
+
+  it("the shipped plugins load, and their manifests accept an empty config (defaults fill it)", async () => {
+    const loaded = await loadPlugins(DEFAULT_PLUGINS, undefined);
+    expect(loaded.map((l) => l.plugin.name)).toEqual(["help", "echo", "ping", "reminders", "files", "admin"]);
+    for (const { manifest } of loaded) expect(assertPluginConfig(manifest, {})).toEqual({});
+    const echo = loaded.find((l) => l.plugin.name === "echo")!.manifest;
+    expect(() => assertPluginConfig(echo, { echoAll: "yes" })).toThrow();
   });
 });
