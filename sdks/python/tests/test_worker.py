@@ -291,17 +291,26 @@ async def test_waits_for_the_broker_streams(bot):
     server = NatsServer()
     try:
         nc = await nats.connect(server.url)
-        w = Worker([echo_plugin.plugin], config(bot, partitions=1), nc=nc)
+        w = Worker([echo_plugin.plugin], config(bot, partitions=1, http_port=0), nc=nc)
         task = asyncio.create_task(w.start())
         await asyncio.sleep(0.6)
         assert not task.done() and any(r.startswith("stream SB_INBOUND") for r in w.readiness())
+        status, body = await http_get(w, "/readyz")
+        assert status == 503 and "stream SB_INBOUND" in json.loads(body)["reasons"]
+        assert (await http_get(w, "/healthz"))[0] == 200
         js = nc.jetstream()
         await ensure_bus(js)
         await asyncio.wait_for(task, 10)
         assert w.readiness() == []
+        assert (await http_get(w, "/readyz")) == (200, '{"status": "ready"}')
         await publish_event(js, message_event(bot, "/echo late"), 1)
         out = await wait_until(lambda: _n(outbound(js, bot), 1))
         assert out[0]["text"] == "late"
+        await wait_until(lambda: consumers_idle(js, names(bot, 1)))
+        status, metrics = await http_get(w, "/metrics")
+        assert status == 200 and 'sb_plugin_host_deliveries_total{outcome="ack"} 1' in metrics
+        assert 'sb_plugin_host_plugin_events_total{plugin="echo",outcome="ok"} 1' in metrics
+        assert (await http_get(w, "/nope"))[0] == 404
         await w.stop(grace_ms=0)
         await nc.drain()
     finally:
@@ -343,3 +352,14 @@ async def test_retry_reruns_only_the_plugins_that_failed(js, bot, workers):
     with pytest.raises(nats.js.errors.KeyNotFoundError):
         await kv.get(done_key(e["id"]))  # cleared once the event succeeded
     assert await w._stores["steady"].keys() == ["count"]  # markers are hidden from the plugin
+
+
+async def http_get(w: Worker, path: str) -> tuple[int, str]:
+    host, port = w.http_address
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    await writer.drain()
+    raw = await reader.read()
+    writer.close()
+    head, _, body = raw.decode().partition("\r\n\r\n")
+    return int(head.split()[1]), body

@@ -51,6 +51,9 @@ class WorkerConfig:
     """None: plugin-host's default text when group is None, disabled ("") in a group of its own."""
     plugins_enabled_by_default: bool = True
     fetch_timeout_ms: int = 2_000
+    http_host: str = "127.0.0.1"
+    http_port: int | None = None
+    """/healthz, /readyz, /metrics; None = no HTTP (from_env: PLUGIN_HOST_HTTP_PORT, default 9102, 0 = any free port)."""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -86,6 +89,8 @@ class WorkerConfig:
             if not re.match(r"05[0-9a-f]{64}\Z", a):
                 p.append("PLUGIN_HOST_ADMINS must be Session IDs (05 + 64 lowercase hex)")
                 break
+        if self.http_port is not None and (not isinstance(self.http_port, int) or not 0 <= self.http_port <= 65535):
+            p.append("PLUGIN_HOST_HTTP_PORT must be an integer 0..65535")
         if not isinstance(self.command_prefix, str) or not re.match(r"\S{1,4}\Z", self.command_prefix):
             p.append("PLUGIN_HOST_COMMAND_PREFIX must be 1..4 non-space characters")
         if self.unknown_command_reply is not None and len(self.unknown_command_reply) > 1_000:
@@ -165,6 +170,8 @@ class WorkerConfig:
             unknown_command_reply=env.get("PLUGIN_HOST_UNKNOWN_COMMAND_REPLY"),
             plugins_enabled_by_default=boolean("PLUGIN_HOST_PLUGINS_ENABLED_BY_DEFAULT", True),
             fetch_timeout_ms=integer("SB_FETCH_TIMEOUT_MS", 2_000),
+            http_host=env.get("PLUGIN_HOST_HTTP_HOST", "127.0.0.1"),
+            http_port=integer("PLUGIN_HOST_HTTP_PORT", 9102),
         )
         if s("PLUGIN_HOST_INSTANCE") is not None:
             kwargs["instance"] = env["PLUGIN_HOST_INSTANCE"]

@@ -243,10 +243,17 @@ class Worker:
         self._unknown_kinds_logged: set[str] = set()
         self.attachments: BrokerAttachments | None = None
         self.started = asyncio.Event()
+        self.http: asyncio.AbstractServer | None = None
 
     # ---- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
         cfg = self.config
+        if cfg.http_port is not None and self.http is None:
+            from .http import serve_http
+
+            # Up before NATS, so /readyz can say what the worker waits for.
+            self.http = await serve_http(self, cfg.http_host, cfg.http_port)
+            log.info("http listening on %s", self.http_address)
         if self.nc is None:
             opts: dict[str, Any] = {"servers": cfg.servers, "name": f"sb-plugin-py-{cfg.instance}", "max_reconnect_attempts": -1}
             if cfg.creds_file:
@@ -303,6 +310,10 @@ class Worker:
         if self._watcher is not None:
             with contextlib.suppress(Exception):
                 await self._watcher.stop()
+        if self.http is not None:
+            self.http.close()
+            with contextlib.suppress(Exception):
+                await self.http.wait_closed()
         if self._own_nc and self.nc is not None and not self.nc.is_closed:
             with contextlib.suppress(Exception):
                 await self.nc.drain()
@@ -317,6 +328,13 @@ class Worker:
         await stop.wait()
         log.info("signal received: stopping")
         await self.stop()
+
+    @property
+    def http_address(self) -> tuple[str, int] | None:
+        if self.http is None or not self.http.sockets:
+            return None
+        host, port = self.http.sockets[0].getsockname()[:2]
+        return host, port
 
     def readiness(self) -> list[str]:
         reasons = list(self.waiting)
