@@ -38,7 +38,8 @@ export interface PluginStore {
 
 /** A plugin without a record does not run (protocol: PluginStatus.enabled is false without a record). */
 const ENABLED_WITHOUT_RECORD = false;
-const MAX_CAS_ATTEMPTS = 5;
+/** Each losing round means another writer won, so this many concurrent writers all get through. */
+const MAX_CAS_ATTEMPTS = 10;
 
 export function createPluginStore(nc: NatsConnection, bot: string, log: Logger): PluginStore {
   const kvm = new Kvm(nc);
@@ -96,8 +97,8 @@ export function createPluginStore(nc: NatsConnection, bot: string, log: Logger):
       try {
         for await (const k of await mkv.keys()) names.push(k);
       } catch (cause) {
-        // An empty bucket has no keys: that is no plugins, not a failure.
-        if (!/no keys|not found/i.test(String((cause as Error).message))) throw jsFailure("cannot list plugin manifests", cause);
+        // Typically the bucket does not exist yet: the broker creates it at start.
+        throw jsFailure(`cannot list plugin manifests (KV ${PLUGIN_MANIFESTS_BUCKET})`, cause);
       }
       names.sort();
       const out: StoredPlugin[] = [];
@@ -142,6 +143,8 @@ export function createPluginStore(nc: NatsConnection, bot: string, log: Logger):
           return { manifest, record: next };
         } catch (cause) {
           if (!isWrongLastSequence(cause)) throw jsFailure("cannot write plugin record", cause);
+          // Someone else wrote first: re-read after a short random pause, so writers spread out.
+          await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 20)));
         }
       }
       throw new GatewayError("PLUGIN_CONFLICT", `plugin ${name} kept changing while it was being updated; try again`);
