@@ -58,4 +58,11 @@ describe("PluginRegistry", () => {
     expect(r.get("a")!.config).toEqual({ n: 3 });
     expect(r.apply("zzz", rec(true, {}), 9)).toEqual({ ok: true, changed: false });
   });
+
+  it("honours a disable even when the record's config is invalid", () => {
+    const r = new PluginRegistry(loaded, true);
+    expect(r.apply("a", rec(false, { n: -5 }), 1).ok).toBe(false);
+    expect(r.get("a")).toMatchObject({ enabled: false, config: { n: 1 }, refused: expect.any(String) });
+    expect(r.runnable()).toEqual([]);
+  });
 });

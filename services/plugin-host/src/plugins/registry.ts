@@ -60,7 +60,8 @@ export class PluginRegistry {
 
   /**
    * Applies a config record (null: the record was deleted → back to defaults). A record whose
-   * config does not validate is refused: the plugin keeps its previous state. Records older
+   * config does not validate is refused: the plugin keeps its previous state (except that
+   * `enabled: false` still turns it off). Records older
    * than the one applied (by KV revision) are ignored.
    */
   apply(name: string, record: PluginConfigRecord | null, revision: number): ApplyResult {
@@ -77,7 +78,9 @@ export class PluginRegistry {
       config = resolveConfig(current.plugin, record.config);
     } catch (err) {
       const reason = isPluginError(err) ? err.message : String(err);
-      this.states.set(name, { ...current, refused: reason, revision });
+      // A disable is honoured even with a bad config: the operator wants the plugin off.
+      this.states.set(name, { ...current, enabled: record.enabled ? current.enabled : false, refused: reason, revision });
+      this.summaryCache = undefined;
       return { ok: false, reason };
     }
     this.states.set(name, { plugin: current.plugin, enabled: record.enabled, config, refused: undefined, revision });
