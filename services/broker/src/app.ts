@@ -105,7 +105,6 @@ export function buildApp(deps: AppDeps): BrokerApp {
       backoffMs: config.outbound.backoffMs,
       concurrency: config.outbound.concurrency,
       maxTextLength: config.limits.maxTextLength,
-      fault: config.fault,
       js,
       client,
       store,

@@ -40,12 +40,9 @@ export function toErrorReply(err: unknown): { status: number; reply: ErrorReply 
       return { status: 404, reply: errorReply(REPLY_ERROR_CODES.NOT_FOUND, message) };
     case "BROKER_REQUEST_INVALID":
     case "BROKER_ACTION_REJECTED":
-    case "BROKER_ACTION_INVALID":
       return { status: 400, reply: errorReply(REPLY_ERROR_CODES.BAD_REQUEST, message) };
-    case "BROKER_ATTACHMENT_TOO_LARGE":
-      return { status: 413, reply: errorReply(REPLY_ERROR_CODES.TOO_LARGE, message) };
-    case "BROKER_SHUTTING_DOWN":
-      return { status: 503, reply: errorReply(REPLY_ERROR_CODES.UNAVAILABLE, message) };
+    case "BROKER_NATS_SETUP":
+      return { status: 503, reply: errorReply(REPLY_ERROR_CODES.UNAVAILABLE, "NATS is unavailable") };
     default:
       return { status: 500, reply: errorReply(REPLY_ERROR_CODES.INTERNAL, "internal error") };
   }

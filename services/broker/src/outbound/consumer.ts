@@ -19,7 +19,6 @@ export interface OutboundDeps {
   readonly backoffMs: readonly number[];
   readonly concurrency: number;
   readonly maxTextLength: number;
-  readonly fault: string;
   readonly js: JetStreamClient;
   readonly client: SessionClient;
   readonly store: BrokerStore;
