@@ -123,10 +123,14 @@ export class InboundConsumer {
           continue;
         }
         await this.sem.acquire();
-        const p = this.deliver(partition, m).finally(() => {
-          this.sem.release();
-          this.inflight.delete(p);
-        });
+        const p = this.deliver(partition, m)
+          // An unexpected failure (e.g. the connection closing under an ack) must not end this
+          // partition's loop: the message is redelivered after ack_wait.
+          .catch((err: unknown) => this.deps.log.error({ err, partition, seq: m.info.streamSequence }, "delivery failed"))
+          .finally(() => {
+            this.sem.release();
+            this.inflight.delete(p);
+          });
         this.inflight.add(p);
         // One at a time per partition: the consumer allows a single unacked message anyway.
         await p;
