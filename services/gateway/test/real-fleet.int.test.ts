@@ -54,7 +54,9 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, timeo
 }
 
 beforeAll(async () => {
-  [nats, net] = await Promise.all([startNats(), startDevnet({ http: true, snodeCount: 3, swarmCount: 1 })]);
+  // One after the other, so a failure leaves nothing running that afterAll cannot see.
+  nats = await startNats();
+  net = await startDevnet({ http: true, snodeCount: 3, swarmCount: 1 });
   dataDir = mkdtempSync(join(tmpdir(), "gw-real-"));
   const devnetEnv = { SESSION_NETWORK: "devnet", SESSION_SEED_URLS: net.seedUrls.join(","), SESSION_FILE_SERVER_URL: net.fileServerUrl };
   spawnService("broker", BROKER_MAIN, {
