@@ -84,7 +84,7 @@ afterAll(async () => {
 });
 
 describe("the broker process", () => {
-  it("killed between publish and cursor commit, then restarted, neither loses nor duplicates", async () => {
+  it("killed between publish and cursor commit, then restarted, neither loses nor duplicates; SIGTERM mid-send finishes the send", async () => {
     const mnemonicFile = join(dir, "mnemonic");
     writeFileSync(mnemonicFile, mnemonic + "\n", { mode: 0o600 });
     const peer = await makePeer(net);
@@ -118,11 +118,30 @@ describe("the broker process", () => {
       expect(all.filter((e) => e.event.id === two.hash)).toHaveLength(1);
       expect(all.filter((e) => e.event.kind === "message")).toHaveLength(2);
 
-      // SIGTERM: a clean, complete shutdown with exit code 0.
+      // SIGTERM while a send is in flight (the peer's swarm answers slowly): the send finishes,
+      // is recorded and acked, then the process exits 0.
+      for (const s of net.swarmFor(peer.client.sessionId).snodes) net.faults.inject(s.pubkeyEd25519, { kind: "latency", ms: 1500 });
+      const actionId = `inflight-${Date.now()}`;
+      const body = JSON.stringify({ v: 1, id: actionId, bot: BOT, action: "send", conversation: peer.client.sessionId, text: "finish me" });
+      await nc.request(brokerSubject(BOT, "send"), new TextEncoder().encode(body), { timeout: 5000 });
+      // Wait until the broker has taken the action (logged as queued), so the SIGTERM lands mid-send.
+      await eventually(async () => {
+        const m = await nc.request(brokerSubject(BOT, "messages"), new TextEncoder().encode(JSON.stringify({ v: 1, direction: "out" })), { timeout: 5000 });
+        const items = (JSON.parse(new TextDecoder().decode(m.data)) as { items: { id: string; status: string }[] }).items;
+        return items.find((i) => i.id === actionId && i.status === "queued");
+      }, 10_000, "the action in flight");
       second.child.kill("SIGTERM");
       const stopped = await second.exited;
+      net.faults.clear();
       expect(stopped, second.log().slice(-3000)).toEqual({ code: 0, signal: null });
       expect(second.log()).toContain('"msg":"stopped"');
+      const after = openDatabase(join(dir, "broker.sqlite"));
+      expect(new BrokerStore(after.db).getMessage("out", actionId)?.status).toBe("sent");
+      after.close();
+      await eventually(async () => {
+        await peer.poll();
+        return peer.received.some((e) => e.kind === "message" && e.text === "finish me") ? true : undefined;
+      }, 20_000, "the in-flight message delivered");
     } finally {
       await peer.network.close();
     }
