@@ -153,6 +153,20 @@ describe("admin page in headless Chromium", () => {
     await expect.poll(() => page.locator("#status").textContent()).toContain("Retried SB_INBOUND:7");
   });
 
+  it("the API docs UI renders the operations under the same CSP", async () => {
+    const docs = await browser.newPage();
+    const docProblems: string[] = [];
+    docs.on("console", (m) => {
+      if (m.type() === "error") docProblems.push(m.text());
+    });
+    docs.on("pageerror", (e) => docProblems.push(e.message));
+    await docs.goto(`${base}/docs`);
+    await docs.locator(".opblock-summary-path", { hasText: "/admin/plugins/{name}" }).first().waitFor({ timeout: 20_000 });
+    expect(await docs.locator(".opblock").count()).toBeGreaterThanOrEqual(16);
+    expect(docProblems).toEqual([]);
+    await docs.close();
+  });
+
   it("forgets the token on reload, and had no script or CSP errors", async () => {
     await page.reload();
     await page.locator("#login").waitFor({ state: "visible" });

@@ -265,5 +265,9 @@ describe("HTTP edge", () => {
     expect(r.headers["content-security-policy"]).toContain("default-src 'self'");
     expect(r.headers["x-frame-options"]).toBeDefined();
     expect(r.headers["access-control-allow-origin"]).toBeUndefined();
+    const page = await app.inject({ url: "/ui/" });
+    expect(page.headers["content-security-policy"]).toContain("script-src 'self'");
+    expect(page.headers["content-security-policy"]).not.toContain("unsafe-inline");
+    expect(page.headers["content-security-policy"]).toContain("frame-ancestors 'none'");
   });
 });
