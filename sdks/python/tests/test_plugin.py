@@ -190,3 +190,15 @@ def test_worker_config_from_env():
     with pytest.raises(ConfigError) as info:
         WorkerConfig.from_env({"PLUGIN_HOST_HANDLER_TIMEOUT_MS": "30000"})
     assert "below" in str(info.value)
+
+
+def test_manifest_relaxes_required_properties_with_defaults_like_the_typescript_sdk():
+    from session_bot_plugin.plugin import manifest_config_schema
+
+    schema = {"type": "object", "required": ["a", "b"], "properties": {
+        "a": {"type": "string", "default": "x"}, "b": {"type": "object", "required": ["c"],
+                                                      "properties": {"c": {"type": "integer", "default": 1}}}}}
+    assert manifest_config_schema(schema) == {"type": "object", "required": ["b"], "properties": {
+        "a": {"type": "string", "default": "x"}, "b": {"type": "object", "properties": {"c": {"type": "integer", "default": 1}}}}}
+    assert "required" not in echo_plugin.plugin.manifest()["configSchema"]
+    assert echo_plugin.plugin.config_schema["required"] == ["echoAll", "prefix"]  # the definition is untouched

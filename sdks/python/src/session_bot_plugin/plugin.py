@@ -228,12 +228,35 @@ class Plugin:
             ],
         }
         if self.config_schema is not None:
-            m["configSchema"] = self.config_schema
+            m["configSchema"] = manifest_config_schema(self.config_schema)
         protocol.check("PluginManifest", m)
         return m
 
     def __repr__(self) -> str:
         return f"Plugin({self.name!r}, {self.version!r}, commands={list(self.commands)})"
+
+
+def manifest_config_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The config schema as the manifest publishes it (same rule as the TypeScript SDK): a property
+    with a ``default`` is not ``required``, since the host fills defaults before validating, and a
+    validator working from the manifest alone (the gateway) must accept the same records."""
+
+    def relax(node: Any) -> Any:
+        if isinstance(node, list):
+            return [relax(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out = {k: relax(v) for k, v in node.items()}
+        props = out.get("properties")
+        if isinstance(out.get("required"), list) and isinstance(props, dict):
+            required = [n for n in out["required"] if not (isinstance(props.get(n), dict) and "default" in props[n])]
+            if required:
+                out["required"] = required
+            else:
+                del out["required"]
+        return out
+
+    return relax(copy.deepcopy(schema))
 
 
 def _check_handler(plugin: Plugin, fn: object) -> None:
