@@ -202,3 +202,19 @@ def test_manifest_relaxes_required_properties_with_defaults_like_the_typescript_
         "a": {"type": "string", "default": "x"}, "b": {"type": "object", "properties": {"c": {"type": "integer", "default": 1}}}}}
     assert "required" not in echo_plugin.plugin.manifest()["configSchema"]
     assert echo_plugin.plugin.config_schema["required"] == ["echoAll", "prefix"]  # the definition is untouched
+
+
+def test_worker_refuses_reserved_names_and_command_conflicts():
+    from session_bot_plugin import Worker
+
+    a = Plugin("router", version="1.0.0", description="")
+    b = Plugin("one", version="1.0.0", description="")
+    c = Plugin("two", version="1.0.0", description="")
+    b.command("go", description="")(lambda ctx: None)
+    c.command("go", description="")(lambda ctx: None)
+    with pytest.raises(PluginError) as info:
+        Worker([a, b, c], WorkerConfig())
+    assert info.value.code == "PLUGIN_INVALID_DEFINITION"
+    assert "reserved" in info.value.message and "/go is defined by one and two" in info.value.message
+    with pytest.raises(PluginError):
+        Worker([], WorkerConfig())

@@ -51,6 +51,7 @@ from .store import KvStoreBackend, PluginStore
 
 log = logging.getLogger("session_bot_plugin")
 ROUTER_NAME = "router"
+RESERVED_PLUGIN_NAMES = frozenset({"router", "host"})
 _SETUP_RETRY_MAX_S = 5.0
 
 
@@ -69,10 +70,20 @@ class Registry:
     def __init__(self, plugins: Iterable[Plugin], enabled_by_default: bool):
         self.enabled_by_default = enabled_by_default
         self.states: dict[str, PluginState] = {}
+        problems: list[str] = []
+        owners: dict[str, str] = {}
         for p in plugins:
+            if p.name in RESERVED_PLUGIN_NAMES:
+                problems.append(f"plugin name {p.name} is reserved for the host")
             if p.name in self.states:
-                raise PluginError("PLUGIN_INVALID_DEFINITION", f"two plugins are named {p.name}")
+                problems.append(f"two plugins are named {p.name}")
+            for c in p.commands:
+                if c in owners:
+                    problems.append(f"command /{c} is defined by {owners[c]} and {p.name}")
+                owners.setdefault(c, p.name)
             self.states[p.name] = self._defaults(p)
+        if problems:
+            raise PluginError("PLUGIN_INVALID_DEFINITION", "; ".join(problems))
 
     def _defaults(self, p: Plugin, revision: int = 0) -> PluginState:
         try:
