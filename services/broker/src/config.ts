@@ -28,6 +28,17 @@ export class Secret {
   }
 }
 
+/**
+ * Mainnet seed nodes (shared docs session-protocol.md §4.1). They present self-signed
+ * certificates that Session clients pin: set SESSION_SEED_CERT_FILE, or the seed request fails
+ * TLS verification against the system CAs.
+ */
+export const MAINNET_SEED_URLS: readonly string[] = Object.freeze([
+  "https://seed1.getsession.org:4443/json_rpc",
+  "https://seed2.getsession.org:4443/json_rpc",
+  "https://seed3.getsession.org:4443/json_rpc",
+]);
+
 /** Where the bot's identity comes from. */
 export type IdentitySource =
   | { readonly kind: "mnemonic"; readonly mnemonic: Secret }

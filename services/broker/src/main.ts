@@ -1,8 +1,8 @@
-// Process concerns only: config → logger → database → NATS → Session client → buildApp → listen,
+// Process concerns only: config → logger → NATS → database → Session client → buildApp → listen,
 // and one shutdown path (stop intake, finish in-flight sends, drain NATS, close the database).
 import { SessionClient, StorageRpcNetwork } from "@session-bot/session";
 import { buildApp } from "./app.js";
-import { loadConfig } from "./config.js";
+import { MAINNET_SEED_URLS, loadConfig } from "./config.js";
 import { openDatabase } from "./db/database.js";
 import { BrokerStore } from "./db/store.js";
 import { createLogger } from "./logger.js";
@@ -22,12 +22,12 @@ async function main(): Promise<void> {
   const log = createLogger(config);
   process.on("unhandledRejection", (err) => log.error({ err }, "unhandled rejection"));
 
+  const nc = await connectNats(config.nats, log.child({ component: "nats" }));
   const database = openDatabase(config.databaseFile);
   const storage = new SqliteStorage(new BrokerStore(database.db));
-  const nc = await connectNats(config.nats, log.child({ component: "nats" }));
   const net = config.network;
   const network = new StorageRpcNetwork({
-    ...(net.seedUrls ? { seedUrls: [...net.seedUrls] } : { seedUrls: ["https://seed1.getsession.org:4443/json_rpc", "https://seed2.getsession.org:4443/json_rpc", "https://seed3.getsession.org:4443/json_rpc"] }),
+    seedUrls: [...(net.seedUrls ?? MAINNET_SEED_URLS)],
     snodeScheme: net.snodeScheme,
     ...(net.fileServerUrl ? { fileServerUrl: net.fileServerUrl } : {}),
     ...(net.seedCertificatePem ? { seedCertificatePem: net.seedCertificatePem, fileServerTrust: { kind: "pinned", certificatePem: net.seedCertificatePem } } : {}),
