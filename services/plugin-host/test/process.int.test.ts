@@ -117,6 +117,31 @@ describe("plugin-host process", () => {
     expect(info.num_pending).toBe(0);
   });
 
+  it("SIGTERM past the grace period aborts the handler and hands the event to another worker at once", async () => {
+    const c = spawnHost("impatient", { PLUGIN_HOST_SHUTDOWN_GRACE_MS: "200" });
+    await running(c);
+    const conv = peer(4);
+    await publishEvent(bus, message(conv, "/slow 2000 g2"), PARTITIONS);
+    await started("g2", "impatient");
+    const t = Date.now();
+    c.proc.kill("SIGTERM");
+    expect(await c.exited).toBe(0);
+    expect(Date.now() - t).toBeLessThan(1_800);
+    expect(await replies(conv)).toEqual([]);
+    const b = await startWorker(bus, "heir", SLOW);
+    workers.push(b);
+    try {
+      const t2 = Date.now();
+      await started("g2", "heir");
+      // nak'ed without delay: no wait for ack_wait (4 s)
+      expect(Date.now() - t2).toBeLessThan(3_000);
+      await waitFor(async () => (await replies(conv)).length > 0, 10_000, "reply from the heir");
+      expect((await replies(conv)).map((r) => r.text)).toEqual(["done g2"]);
+    } finally {
+      await b.stop();
+    }
+  });
+
   it("refuses to start with a plugin that has no valid definition, saying why", async () => {
     const bad = fileURLToPath(new URL("./fixtures/bad", import.meta.url));
     const c = spawnHost("bad", { PLUGIN_HOST_PLUGIN_DIR: bad });

@@ -229,13 +229,16 @@ export class InboundConsumer {
    */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
-    await Promise.allSettled(this.iterators.map((it) => it.close()));
+    // close() resolves only once the iterator is consumed, i.e. after the in-flight handler of
+    // each partition returns: start closing now, but let the grace period decide the wait.
+    const closing = Promise.allSettled(this.iterators.map((it) => it.close()));
     const all = Promise.allSettled([...this.inflight]);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([all, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
     clearTimeout(timer);
     this.controller.abort(new Error("plugin-host stopping"));
     await all;
+    await closing;
     await Promise.allSettled(this.loops);
   }
 }
