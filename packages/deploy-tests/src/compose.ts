@@ -33,8 +33,14 @@ export function composeConfig(envFile: string, profiles: readonly string[] = [])
   const args = ["compose", "--project-directory", repoRoot(), "--env-file", envFile];
   for (const p of profiles) args.push("--profile", p);
   args.push("config", "--format", "json");
-  // COMPOSE_PROFILES from the env file would add profiles: the caller's list is the only one.
-  const env = { ...process.env, COMPOSE_PROFILES: profiles.join(",") };
+  // Only what docker itself needs from this process: the result depends on `envFile` alone (a
+  // variable of the caller's environment would override the file). COMPOSE_PROFILES is the
+  // caller's list, not the env file's.
+  const env: Record<string, string> = { COMPOSE_PROFILES: profiles.join(",") };
+  for (const k of ["PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT"]) {
+    const v = process.env[k];
+    if (v !== undefined) env[k] = v;
+  }
   const out = execFileSync("docker", args, { cwd: repoRoot(), encoding: "utf8", env, stdio: ["ignore", "pipe", "pipe"] });
   return JSON.parse(out) as ComposeConfig;
 }

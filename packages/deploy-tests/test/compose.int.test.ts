@@ -13,12 +13,19 @@ let envFile: string;
 let env: Record<string, string>;
 let prod: ComposeConfig;
 let dev: ComposeConfig;
-const SECRET_KEYS = ["NATS_BROKER_PASSWORD", "NATS_PLUGIN_HOST_PASSWORD", "NATS_GATEWAY_PASSWORD", "GATEWAY_ADMIN_TOKEN"];
+let chat: ComposeConfig;
+const SECRET_KEYS = ["NATS_BROKER_PASSWORD", "NATS_PLUGIN_HOST_PASSWORD", "NATS_GATEWAY_PASSWORD"];
+let secretsDir: string;
+
+function initEnv(): void {
+  execFileSync("bash", [join(root, "deploy", "init-env.sh"), envFile], { stdio: "ignore", env: { ...process.env, SB_SECRETS_DIR: secretsDir } });
+}
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "sb-compose-"));
   envFile = join(dir, ".env");
-  execFileSync("bash", [join(root, "deploy", "init-env.sh"), envFile], { stdio: "ignore" });
+  secretsDir = join(dir, "secrets");
+  initEnv();
   env = Object.fromEntries(
     readFileSync(envFile, "utf8")
       .split("\n")
@@ -27,21 +34,33 @@ beforeAll(() => {
   );
   prod = composeConfig(envFile);
   dev = composeConfig(envFile, ["dev"]);
+  chat = composeConfig(envFile, ["dev", "chat"]);
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("deploy/init-env.sh", () => {
-  it("fills every secret with a fresh random value, in a file only its owner can read", () => {
-    for (const k of SECRET_KEYS) expect(env[k], k).toMatch(/^[0-9a-f]{64}$/);
+  it("fills every NATS password with a fresh random value, in a file only its owner can read", () => {
+    // letters first: nats-server parses the value as a config token (see nats-permissions test)
+    for (const k of SECRET_KEYS) expect(env[k], k).toMatch(/^sb[0-9a-f]{64}$/);
     expect(new Set(SECRET_KEYS.map((k) => env[k])).size).toBe(SECRET_KEYS.length);
     expect(statSync(envFile).mode & 0o077).toBe(0);
   });
 
+  it("creates the secret files: an admin token, an empty mnemonic, in a closed directory", () => {
+    expect(readFileSync(join(secretsDir, "gateway_admin_tokens"), "utf8")).toMatch(/^[0-9a-f]{64}$/);
+    expect(readFileSync(join(secretsDir, "session_mnemonic"), "utf8")).toBe("");
+    expect(statSync(secretsDir).mode & 0o077).toBe(0);
+    // readable by the containers' uid 1000 through the bind mount
+    expect(statSync(join(secretsDir, "gateway_admin_tokens")).mode & 0o004).toBe(0o004);
+  });
+
   it("keeps values that are already set", () => {
     const before = readFileSync(envFile, "utf8");
-    execFileSync("bash", [join(root, "deploy", "init-env.sh"), envFile], { stdio: "ignore" });
+    const token = readFileSync(join(secretsDir, "gateway_admin_tokens"), "utf8");
+    initEnv();
     expect(readFileSync(envFile, "utf8")).toBe(before);
+    expect(readFileSync(join(secretsDir, "gateway_admin_tokens"), "utf8")).toBe(token);
   });
 
   it(".env.example holds no secret values", () => {
@@ -53,25 +72,34 @@ describe("deploy/init-env.sh", () => {
 describe("docker-compose.yaml", () => {
   it("runs NATS, broker, plugin-host and gateway by default, and the devnet only with --profile dev", () => {
     expect(Object.keys(prod.services).sort()).toEqual(["broker", "gateway", "nats", "plugin-host"]);
-    expect(Object.keys(dev.services).sort()).toEqual(["broker", "chat", "devnet", "gateway", "nats", "plugin-host"]);
+    expect(Object.keys(dev.services).sort()).toEqual(["broker", "devnet", "gateway", "nats", "plugin-host"]);
+    // the terminal client is run on demand (`docker compose run --rm chat`), never started by `up`
+    expect(Object.keys(chat.services).sort()).toEqual(["broker", "chat", "devnet", "gateway", "nats", "plugin-host"]);
   });
 
   it("refuses to render without the secrets (no silent empty password)", () => {
     expect(() => composeConfig("/dev/null")).toThrow(/NATS_BROKER_PASSWORD/);
   });
 
-  it("gives secrets to the services only as files, never as environment values", () => {
+  it("gives each service only its own NATS password, and the mnemonic and admin tokens as files", () => {
+    const natsPassword = (s: string) => dev.services[s]!.environment!.NATS_PASSWORD;
+    expect(natsPassword("broker")).toBe(env.NATS_BROKER_PASSWORD);
+    expect(natsPassword("plugin-host")).toBe(env.NATS_PLUGIN_HOST_PASSWORD);
+    expect(natsPassword("gateway")).toBe(env.NATS_GATEWAY_PASSWORD);
     for (const [name, svc] of Object.entries(dev.services)) {
-      if (name === "nats") continue; // nats-server reads its users' passwords from its environment
       const values = Object.values(svc.environment ?? {});
-      for (const k of SECRET_KEYS) expect(values, `${name} ${k}`).not.toContain(env[k]);
+      const own = name === "nats" ? SECRET_KEYS : SECRET_KEYS.filter((k) => env[k] === svc.environment?.NATS_PASSWORD);
+      for (const k of SECRET_KEYS.filter((x) => !own.includes(x))) expect(values, `${name} must not get ${k}`).not.toContain(env[k]);
     }
     const secrets = (s: string) => (dev.services[s]!.secrets ?? []).map((x) => x.source).sort();
-    expect(secrets("broker")).toEqual(["nats_broker_password", "session_mnemonic"]);
-    expect(secrets("plugin-host")).toEqual(["nats_plugin_host_password"]);
-    expect(secrets("gateway")).toEqual(["gateway_admin_token", "nats_gateway_password"]);
-    expect(dev.services.broker!.environment!.NATS_PASSWORD_FILE).toBe("/run/secrets/nats_broker_password");
-    expect(dev.services.gateway!.environment!.GATEWAY_ADMIN_TOKENS_FILE).toBe("/run/secrets/gateway_admin_token");
+    expect(secrets("broker")).toEqual(["session_mnemonic"]);
+    expect(secrets("plugin-host")).toEqual([]);
+    expect(secrets("gateway")).toEqual(["gateway_admin_tokens"]);
+    expect(dev.secrets).toEqual({
+      gateway_admin_tokens: expect.objectContaining({ file: join(root, "deploy", "secrets", "gateway_admin_tokens") }),
+      session_mnemonic: expect.objectContaining({ file: join(root, "deploy", "secrets", "session_mnemonic") }),
+    });
+    expect(dev.services.gateway!.environment!.GATEWAY_ADMIN_TOKENS_FILE).toBe("/run/secrets/gateway_admin_tokens");
   });
 
   it("NATS has JetStream on a volume and the shared permission file", () => {
@@ -106,7 +134,7 @@ describe("docker-compose.yaml", () => {
   it("starts in dependency order, waiting for the broker's health", () => {
     expect(prod.services["plugin-host"]!.depends_on).toMatchObject({ nats: { condition: "service_started" }, broker: { condition: "service_healthy" } });
     expect(prod.services.gateway!.depends_on).toMatchObject({ broker: { condition: "service_healthy" } });
-    expect(dev.services.chat!.depends_on).toMatchObject({ devnet: { condition: "service_healthy" } });
+    expect(chat.services.chat!.depends_on).toMatchObject({ devnet: { condition: "service_healthy" } });
   });
 
   it("every long-running service restarts, runs read-only and without capabilities", () => {
@@ -136,8 +164,8 @@ describe("docker-compose.yaml", () => {
       ["gateway", "gateway"],
       ["devnet", "devnet"],
     ] as const) {
-      expect(dev.services[name]!.build).toMatchObject({ context: root, target });
-      expect(dev.services[name]!.image).toBe(`session-bot/${name === "devnet" ? "devnet" : name}:dev`);
+      expect(chat.services[name]!.build).toMatchObject({ context: root, target });
+      expect(chat.services[name]!.image).toBe(`session-bot/${name}:dev`);
     }
   });
 });

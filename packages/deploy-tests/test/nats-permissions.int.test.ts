@@ -1,13 +1,14 @@
 // deploy/nats/auth.conf — the file compose mounts and k8s ships — loaded into a real nats-server and
 // driven with the nats.js clients the services use. Each "refused" case also checks that nothing
 // happened (no message delivered, no value changed), so a permission that is too wide fails here.
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { Svcm } from "@nats-io/services";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { startNats, type TestNats } from "@session-bot/nats-testing";
+import { startNats, tempFile, type TestNats } from "@session-bot/nats-testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../src/index.js";
 
@@ -73,6 +74,31 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.allSettled([broker?.close(), host?.close(), gateway?.close()]);
   await nats?.stop();
+  delete process.env.NATS_BROKER_PASSWORD;
+  delete process.env.NATS_PLUGIN_HOST_PASSWORD;
+  delete process.env.NATS_GATEWAY_PASSWORD;
+});
+
+describe("passwords from the environment", () => {
+  // nats-server parses $NATS_*_PASSWORD as a config token: deploy/init-env.sh and docs/deploy.md
+  // therefore generate "sb<hex>". This pins the server behaviour the rule exists for.
+  const check = (password: string): boolean => {
+    const conf = tempFile("nats.conf", "port: -1\n" + readFileSync(AUTH_CONF, "utf8"));
+    try {
+      execFileSync(process.env.NATS_SERVER_BIN ?? "nats-server", ["-c", conf, "-t"], {
+        stdio: "ignore",
+        env: { ...process.env, NATS_BROKER_PASSWORD: password },
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  it("a password that reads as a number stops the server; the generated form does not", () => {
+    expect(check("4e5a0b")).toBe(false);
+    expect(check("4")).toBe(false);
+    expect(check("sb4e5a0b" + "0".repeat(58))).toBe(true);
+  });
 });
 
 describe("authentication", () => {
@@ -148,9 +174,19 @@ describe("plugin-host may do what it needs", () => {
     expect(keys).toEqual(["user.05ab"]);
   });
 
-  it("answers the services API as sb-plugin-host", async () => {
+  it("answers the services API as sb-plugin-host, with its own endpoint sb.plugin-host.<bot>.stats", async () => {
     const svc = await new Svcm(host as never).add({ name: "sb-plugin-host", version: "0.1.0", metadata: { bot: BOT, instance: "w1" } });
+    svc.addEndpoint("stats", {
+      subject: `sb.plugin-host.${BOT}.stats`,
+      queue: `sb-plugin-host-${BOT}`,
+      handler: (_err, m) => {
+        m.respond(enc(JSON.stringify({ inFlight: 0 })));
+      },
+    });
+    await host.flush(); // the server has its subscriptions before the gateway asks
     try {
+      const own = await gateway.request(`sb.plugin-host.${BOT}.stats`, undefined, { timeout: 3000 });
+      expect(JSON.parse(dec(own.data))).toEqual({ inFlight: 0 });
       const r = await gateway.request("$SRV.PING.sb-plugin-host", undefined, { timeout: 3000 });
       expect((JSON.parse(dec(r.data)) as { name: string }).name).toBe("sb-plugin-host");
       const stats = await gateway.request(`$SRV.STATS.sb-plugin-host.${svc.info().id}`, undefined, { timeout: 3000 });
