@@ -26,6 +26,14 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   log.info({ bot: config.bot, servers: config.nats.servers, tokens: config.adminTokens.length }, "gateway starting");
 
+  // The one place unforeseen failures end up: log them once and stop (the orchestrator restarts us).
+  const fatal = (kind: string) => (err: unknown) => {
+    log.fatal({ err, kind }, "unexpected failure; exiting");
+    process.exit(1);
+  };
+  process.on("uncaughtException", fatal("uncaughtException"));
+  process.on("unhandledRejection", fatal("unhandledRejection"));
+
   const nc = await connectNats(config);
   void (async () => {
     for await (const s of nc.status()) log.info({ status: s.type }, "nats connection status");
