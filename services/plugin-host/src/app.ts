@@ -269,6 +269,11 @@ export function buildApp(deps: AppDeps): App {
         { bot: config.bot, instance: config.instance, version: deps.version, plugins: deps.plugins.map((p) => p.plugin.name) },
         workerStats,
       );
+      // A denied subscription (NATS permissions) stops the whole registration: say so loudly;
+      // events are still processed.
+      void service.stopped.then((err) => {
+        if (err && !stopping) log.error({ err }, "services API registration stopped: $SRV discovery and stats are unavailable");
+      });
       done("starting");
       log.info({ plugins: deps.plugins.map((p) => p.plugin.name), partitions: config.partitions, concurrency: config.concurrency }, "plugin-host running");
     },
