@@ -81,7 +81,6 @@ export function buildApp(deps: AppDeps): App {
   const counters = { handled: 0, errors: 0 };
   const waiting: string[] = ["starting"];
   let stopping = false;
-  let stopSignal: AbortController | undefined;
   let js: JetStreamClient | undefined;
   let jsm: JetStreamManager | undefined;
   let publish: OutboundPublisher | undefined;
@@ -215,7 +214,6 @@ export function buildApp(deps: AppDeps): App {
     registry,
     metrics,
     async start() {
-      stopSignal = new AbortController();
       jsm = await jetstreamManager(nc);
       js = jetstream(nc);
       const m = jsm;
@@ -286,7 +284,6 @@ export function buildApp(deps: AppDeps): App {
         deps.plugins.map((p) => p.plugin),
         Math.max(0, graceMs - (Date.now() - started)),
       );
-      stopSignal?.abort();
       watcher?.stop();
       await service?.stop().catch(() => undefined);
     },
