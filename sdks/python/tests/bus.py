@@ -53,13 +53,15 @@ async def stream_messages(js, stream: str, subject: str) -> list[Any]:
                                                                                      ack_policy=api.AckPolicy.NONE,
                                                                                      inactive_threshold=5))
     out = []
+    last = info.state.last_seq  # a snapshot: messages published while reading are not waited for
     try:
-        while True:
+        while not out or out[-1].metadata.sequence.stream < last:
             try:
                 batch = await sub.fetch(100, timeout=0.3)
             except asyncio.TimeoutError:
                 break
             out.extend(batch)
+        out = [m for m in out if m.metadata.sequence.stream <= last]
     finally:
         await sub.unsubscribe()
     return out

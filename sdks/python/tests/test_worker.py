@@ -363,3 +363,46 @@ async def http_get(w: Worker, path: str) -> tuple[int, str]:
     writer.close()
     head, _, body = raw.decode().partition("\r\n\r\n")
     return int(head.split()[1]), body
+
+
+async def test_tasks_run_on_one_worker_at_a_time_and_move_on_stop(js, bot, workers):
+    runs: list[tuple[str, str]] = []
+    p = Plugin("ticker", version="1.0.0", description="")
+
+    @p.task("beat", every_ms=250)
+    async def beat(ctx) -> None:
+        runs.append((ctx.host.instance, ctx.tick))
+        await ctx.send(peer(7), f"beat {ctx.tick}", key=f"beat-{ctx.tick}")
+
+    w1 = await workers([p], config(bot, partitions=1, instance=f"a-{bot}"))
+    w2 = await workers([p], config(bot, partitions=1, instance=f"b-{bot}"))
+    await wait_until(lambda: _true(len(runs) >= 4), timeout=10)
+    holder = runs[0][0]
+    assert {r[0] for r in runs} == {holder}, runs  # one worker holds the lease
+    ticks = [r[1] for r in runs]
+    assert len(set(ticks)) == len(ticks)
+    kv = await js.key_value(protocol.plugin_state_bucket("ticker"))
+    lease = json.loads((await kv.get("_lease.beat")).value)
+    assert lease["owner"] == holder and set(lease) == {"owner", "until"}
+    first, other = (w1, w2) if holder == w1.config.instance else (w2, w1)
+    await first.stop(grace_ms=1000)  # releases the lease: the other worker takes over at its next tick
+    n = len(runs)
+    await wait_until(lambda: _true(any(r[0] == other.config.instance for r in runs[n:])), timeout=5)
+    out = await outbound(js, bot)
+    sent = [a for a in out if a["action"] == "send"]
+    assert sent and all(a["id"] == protocol.derive_action_id(f"key:beat-{a['text'].split()[1]}", "ticker", 0) for a in sent)
+    assert all("causationId" not in a for a in sent)
+
+
+async def test_lease_compare_and_set(js, bot):
+    from session_bot_plugin.worker import acquire_lease, release_lease
+
+    kv = await js.create_key_value(bucket=f"sb_state_lease{bot}", history=1)
+    assert await acquire_lease(kv, "_lease.t", "a", 5_000, now_ms=1_000)
+    assert not await acquire_lease(kv, "_lease.t", "b", 5_000, now_ms=2_000)  # held by a
+    assert await acquire_lease(kv, "_lease.t", "a", 5_000, now_ms=2_000)  # renewed
+    assert await acquire_lease(kv, "_lease.t", "b", 5_000, now_ms=8_000)  # expired: taken over
+    await release_lease(kv, "_lease.t", "a")  # not a's any more: kept
+    assert json.loads((await kv.get("_lease.t")).value)["owner"] == "b"
+    await release_lease(kv, "_lease.t", "b")
+    assert await acquire_lease(kv, "_lease.t", "c", 5_000, now_ms=8_001)

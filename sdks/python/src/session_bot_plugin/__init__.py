@@ -24,6 +24,7 @@ from .plugin import (  # noqa: E402
     Plugin,
     PluginError,
     Reply,
+    TaskContext,
     invoke_plugin,
     parse_command,
     resolve_config,
@@ -37,6 +38,6 @@ from .worker import Worker, run  # noqa: E402
 __all__ = [
     "BaseContext", "CommandContext", "ConfigError", "EventContext", "InvokeResult", "MemoryStoreBackend",
     "MessageContext", "ParsedCommand", "Plugin", "PluginError", "PluginStore", "ProtocolError", "Reply",
-    "Worker", "WorkerConfig", "__version__", "invoke_plugin", "parse_command", "resolve_config", "run",
+    "TaskContext", "Worker", "WorkerConfig", "__version__", "invoke_plugin", "parse_command", "resolve_config", "run",
     "split_args", "split_text",
 ]  # fmt: skip

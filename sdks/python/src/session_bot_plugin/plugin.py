@@ -133,6 +133,16 @@ class Command:
     admin: bool = False
 
 
+MIN_TASK_INTERVAL_MS: Final = 250
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    every_ms: float
+    run: Handler
+
+
 class Plugin:
     """A plugin: identity, optional config schema (JSON Schema draft-07 object), and handlers
     registered with decorators::
@@ -171,6 +181,7 @@ class Plugin:
         self.message_handler: Handler | None = None
         self.reaction_handler: Handler | None = None
         self.event_handler: Handler | None = None
+        self.tasks: dict[str, Task] = {}
         self._validator = protocol._Validator(config_schema) if config_schema is not None else None
         resolve_config(self, {})  # defaults must satisfy the schema, or the plugin could never run
 
@@ -193,6 +204,26 @@ class Plugin:
         def register(fn: Handler) -> Handler:
             _check_handler(self, fn)
             self.commands[name] = Command(name, description, fn, usage, admin)
+            return fn
+
+        return register
+
+    def task(self, name: str, *, every_ms: int) -> Callable[[Handler], Handler]:
+        """A periodic job (``TaskContext``) run by exactly one worker of the fleet at a time (a KV
+        lease ``_lease.<name>`` in the plugin's bucket elects it, the same lease as plugin-host's)."""
+        problems = []
+        if not isinstance(name, str) or not _COMMAND_NAME_RE.match(name):
+            problems.append("task name must match [a-z][a-z0-9_-]{0,31}")
+        elif name in self.tasks:
+            problems.append(f"task {name} is defined twice")
+        if not isinstance(every_ms, (int, float)) or isinstance(every_ms, bool) or every_ms < MIN_TASK_INTERVAL_MS:
+            problems.append(f"every_ms must be a number >= {MIN_TASK_INTERVAL_MS}")
+        if problems:
+            raise PluginError("PLUGIN_INVALID_DEFINITION", f"plugin {self.name}, task {name!r}: " + "; ".join(problems))
+
+        def register(fn: Handler) -> Handler:
+            _check_handler(self, fn)
+            self.tasks[name] = Task(name, every_ms, fn)
             return fn
 
         return register
@@ -446,6 +477,16 @@ class BaseContext:
         await self._inv.send_content(conversation, content, None, key)
 
 
+class TaskContext(BaseContext):
+    """Context of a scheduled task: ``send(conversation, content, key)`` (the key makes it idempotent),
+    ``store``, ``config``, ``log``, ``now()``; ``task`` and ``tick`` name this run."""
+
+    def __init__(self, inv: _Invocation, log: Any, task: str, tick: str):
+        super().__init__(inv, log)
+        self.task = task
+        self.tick = tick
+
+
 class EventContext(BaseContext):
     """Context of an event handler (``on_reaction``, ``on_event``)."""
 
@@ -580,3 +621,27 @@ def event_from(value: Any) -> Any:
         return value
     return protocol.parse("InboundEvent", value)
 
+
+
+async def run_task(plugin: Plugin, task_name: str, tick: str, deps: RuntimeDeps, *, config: dict[str, Any],
+                   timeout_ms: float) -> int:
+    """Runs one tick of a task (same errors as :func:`invoke_plugin`); returns the actions emitted.
+    ``ctx.send`` ids are ``derive_action_id("key:<key>", plugin, n)``, as in the TypeScript SDK."""
+    task = plugin.tasks.get(task_name)
+    if task is None:
+        raise PluginError("PLUGIN_UNSUPPORTED", f"plugin {plugin.name} has no task {task_name}")
+    inv = _Invocation(plugin, deps, config, f"task:{task_name}:{tick}", None)
+    log = _Adapter(deps.log, {"plugin": plugin.name, "task": task_name})
+    try:
+        await asyncio.wait_for(_call(task.run, TaskContext(inv, log, task_name, tick)), timeout_ms / 1000)
+    except asyncio.TimeoutError:
+        raise PluginError("PLUGIN_TIMEOUT", f"plugin {plugin.name}: task {task_name} ran past {timeout_ms:g} ms") from None
+    except PluginError:
+        raise
+    except asyncio.CancelledError:
+        raise
+    except Exception as err:  # noqa: BLE001
+        raise PluginError("PLUGIN_HANDLER_FAILED", f"plugin {plugin.name}: task {task_name} raised {type(err).__name__}: {err}") from err
+    finally:
+        inv.closed = True
+    return inv.actions

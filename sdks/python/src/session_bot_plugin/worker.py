@@ -44,6 +44,7 @@ from .plugin import (
     invoke_plugin,
     parse_command,
     resolve_config,
+    run_task,
     summarize,
 )
 from .protocol import ProtocolError
@@ -174,6 +175,108 @@ def dead_letter_payload(data: bytes) -> dict[str, Any]:
     return out
 
 
+async def acquire_lease(kv: Any, key: str, owner: str, ttl_ms: float, now_ms: float | None = None) -> bool:
+    """Takes or renews the lease ``key`` (JSON ``{"owner", "until"}``, the format of plugin-host's
+    scheduler) by compare-and-set on the KV revision. False when another owner holds it, or on a lost race."""
+    now = time.time() * 1000 if now_ms is None else now_ms
+    value = json.dumps({"owner": owner, "until": int(now + ttl_ms)}).encode()
+    try:
+        try:
+            entry = await kv.get(key)
+        except KeyNotFoundError:
+            entry = None
+        if entry is None or entry.value is None:
+            await kv.create(key, value)
+            return True
+        try:
+            lease = json.loads(entry.value)
+        except ValueError:
+            lease = None
+        if isinstance(lease, dict) and lease.get("owner") != owner and isinstance(lease.get("until"), (int, float)) and lease["until"] > now:
+            return False
+        await kv.update(key, value, last=entry.revision)
+        return True
+    except Exception:  # noqa: BLE001 - lost a compare-and-set race, or KV unavailable: not the holder this tick
+        return False
+
+
+async def release_lease(kv: Any, key: str, owner: str) -> None:
+    try:
+        entry = await kv.get(key)
+        if entry.value and json.loads(entry.value).get("owner") == owner:
+            await kv.delete(key, last=entry.revision)
+    except Exception:  # noqa: BLE001 - best effort
+        pass
+
+
+class TaskScheduler:
+    """Runs the plugins' periodic tasks: each tick, the worker that holds the task's lease runs it."""
+
+    def __init__(self, worker: Worker):
+        self.w = worker
+        self.loops: list[asyncio.Task] = []
+        self.running: set[asyncio.Task] = set()
+        self.held: set[tuple[str, str]] = set()
+        self.stopped = False
+        self.runs: dict[str, int] = {}
+
+    def start(self) -> None:
+        for p in self.w.plugins:
+            for t in p.tasks.values():
+                self.loops.append(asyncio.create_task(self._loop(p, t.name, t.every_ms), name=f"sb-task-{p.name}-{t.name}"))
+
+    async def _loop(self, plugin: Plugin, task: str, every_ms: float) -> None:
+        while not self.stopped:
+            await asyncio.sleep(every_ms / 1000)
+            if self.stopped:
+                break
+            tick = asyncio.create_task(self._tick(plugin, task, every_ms))
+            self.running.add(tick)
+            try:
+                await asyncio.shield(tick)
+            except asyncio.CancelledError:
+                if not tick.done():
+                    raise
+            finally:
+                self.running.discard(tick)
+
+    async def _tick(self, plugin: Plugin, task: str, every_ms: float) -> None:
+        state = next((s for s in self.w.registry.runnable() if s.plugin.name == plugin.name), None)
+        kv = self.w._kv.get(plugin.name)
+        if state is None or kv is None:
+            return
+        ttl = max(3 * every_ms, 5_000)
+        if not await acquire_lease(kv, f"_lease.{task}", self.w.config.instance, ttl):
+            self.held.discard((plugin.name, task))
+            return
+        self.held.add((plugin.name, task))
+        started = time.perf_counter()
+        try:
+            await run_task(plugin, task, str(int(time.time() * 1000 // every_ms)), self.w._deps(plugin),
+                           config=state.config or {}, timeout_ms=min(self.w.config.handler_timeout_ms, ttl))
+            self.runs[f"{plugin.name}/{task}/ok"] = self.runs.get(f"{plugin.name}/{task}/ok", 0) + 1
+        except PluginError as err:
+            self.runs[f"{plugin.name}/{task}/error"] = self.runs.get(f"{plugin.name}/{task}/error", 0) + 1
+            log.warning("plugin task failed plugin=%s task=%s code=%s: %s", plugin.name, task, err.code, err.message)
+        log.debug("task %s/%s took %.1f ms", plugin.name, task, (time.perf_counter() - started) * 1000)
+
+    async def stop(self, grace_ms: float) -> None:
+        self.stopped = True
+        if self.running:
+            _, pending = await asyncio.wait(set(self.running), timeout=grace_ms / 1000)
+            for t in pending:
+                t.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        for loop in self.loops:
+            loop.cancel()
+        await asyncio.gather(*self.loops, return_exceptions=True)
+        for plugin, task in list(self.held):
+            kv = self.w._kv.get(plugin)
+            if kv is not None:
+                await release_lease(kv, f"_lease.{task}", self.w.config.instance)
+        self.held.clear()
+
+
 class BrokerAttachments:
     """``attachments.get``/``attachments.put`` of the broker over chunked request/reply (PROTOCOL.md §8)."""
 
@@ -255,6 +358,7 @@ class Worker:
         self.attachments: BrokerAttachments | None = None
         self.started = asyncio.Event()
         self.http: asyncio.AbstractServer | None = None
+        self.scheduler = TaskScheduler(self)
 
     # ---- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -293,6 +397,7 @@ class Worker:
         for part in range(cfg.partitions):
             psub = await js.pull_subscribe_bind(durable=consumer_name(cfg.bot, part, cfg.group), stream=protocol.INBOUND_STREAM)
             self._loops.append(asyncio.create_task(self._loop(part, psub), name=f"sb-partition-{part}"))
+        self.scheduler.start()
         await self._register_service()
         self.waiting.remove("starting")
         self.started.set()
@@ -302,6 +407,7 @@ class Worker:
     async def stop(self, grace_ms: int | None = None) -> None:
         """Stops intake, lets in-flight events finish for ``grace_ms``, then cancels them (nak'ed)."""
         grace = self.config.shutdown_grace_ms if grace_ms is None else grace_ms
+        stop_started = time.monotonic()
         self._stopping = True
         if "stopping" not in self.waiting:
             self.waiting.append("stopping")
@@ -315,6 +421,7 @@ class Worker:
             await asyncio.gather(*pending, return_exceptions=True)
         # The pull loops end on their own within one fetch timeout (a message they get meanwhile is nak'ed).
         await asyncio.gather(*self._loops, return_exceptions=True)
+        await self.scheduler.stop(max(0.0, grace - (time.monotonic() - stop_started) * 1000))
         if self._watch_task is not None:
             self._watch_task.cancel()
             await asyncio.gather(self._watch_task, return_exceptions=True)
