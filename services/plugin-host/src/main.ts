@@ -33,6 +33,7 @@ async function main(): Promise<void> {
   });
   const plugins = await loadPlugins(config.plugins, config.pluginDir);
   log.info({ plugins: plugins.map((p) => `${p.plugin.name}@${p.plugin.version}`) }, "plugins loaded");
+  if (plugins.length === 0) log.warn("no plugin loaded (PLUGIN_HOST_PLUGINS and PLUGIN_HOST_PLUGIN_DIR name none): only the router will answer");
   const nc = await connect(natsOptions(config));
   log.info({ server: nc.getServer() }, "connected to NATS");
   const app = buildApp({ nc, config, log, plugins, version: VERSION });
