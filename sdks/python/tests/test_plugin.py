@@ -218,3 +218,21 @@ def test_worker_refuses_reserved_names_and_command_conflicts():
     assert "reserved" in info.value.message and "/go is defined by one and two" in info.value.message
     with pytest.raises(PluginError):
         Worker([], WorkerConfig())
+
+
+async def test_tasks_in_the_harness_send_idempotently_by_key():
+    p = Plugin("daily", version="1.0.0", description="")
+
+    @p.task("digest", every_ms=60_000)
+    async def digest(ctx) -> None:
+        await ctx.send(TEST_USER, f"digest {ctx.tick}", key=f"digest-{ctx.tick}")
+
+    with pytest.raises(PluginError):
+        p.task("fast", every_ms=100)
+    h = Harness(p)
+    r = await h.tick("digest", "day1")
+    assert r.texts == ["digest day1"] and r.actions[0]["id"] == protocol.derive_action_id("key:digest-day1", "daily", 0)
+    assert (await h.tick("digest", "day1")).texts == []  # the same tick again: same ids, dropped
+    with pytest.raises(PluginError) as info:
+        await h.tick("nope")
+    assert info.value.code == "PLUGIN_UNSUPPORTED"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import models, protocol
-from .plugin import Plugin, RuntimeDeps, invoke_plugin, resolve_config, summarize
+from .plugin import Plugin, RuntimeDeps, invoke_plugin, resolve_config, run_task, summarize
 from .store import MemoryStoreBackend, PluginStore
 
 TEST_BOT = "testbot"
@@ -73,10 +73,14 @@ class Harness:
     def set_config(self, config: dict[str, Any]) -> None:
         self.resolved = resolve_config(self.plugin, config)
 
-    async def event(self, event: dict[str, Any] | Any) -> FeedResult:
-        ev = event if not isinstance(event, dict) else protocol.parse("InboundEvent", event)
+    async def tick(self, task: str, tick: str | None = None) -> FeedResult:
+        """Runs one tick of a scheduled task (``tick`` defaults to a fresh one)."""
         emitted: list[dict[str, Any]] = []
+        n = await run_task(self.plugin, task, tick or f"t{next(self._n)}", self._deps(emitted),
+                           config=self.resolved, timeout_ms=self.timeout_ms)
+        return FeedResult(emitted, n > 0)
 
+    def _deps(self, emitted: list[dict[str, Any]]) -> RuntimeDeps:
         async def emit(action: dict[str, Any]) -> None:
             # Deduplicated by id, as JetStream's duplicate window would.
             if action["id"] in self._seen_ids:
@@ -85,10 +89,15 @@ class Harness:
             emitted.append(action)
             self.outbox.append(action)
 
-        deps = RuntimeDeps(bot=TEST_BOT, instance="harness", emit=emit, store=self.store,
+        return RuntimeDeps(bot=TEST_BOT, instance="harness", emit=emit, store=self.store,
                            log=logging.getLogger(f"harness.{self.plugin.name}"), attachments=self.attachments,
                            is_admin=lambda sid: sid in self.admins, plugins=lambda: [summarize(self.plugin)])
-        r = await invoke_plugin(self.plugin, ev, deps, config=self.resolved, timeout_ms=self.timeout_ms,
+
+    async def event(self, event: dict[str, Any] | Any) -> FeedResult:
+        ev = event if not isinstance(event, dict) else protocol.parse("InboundEvent", event)
+        emitted: list[dict[str, Any]] = []
+
+        r = await invoke_plugin(self.plugin, ev, self._deps(emitted), config=self.resolved, timeout_ms=self.timeout_ms,
                                 command_prefix=self.command_prefix)
         return FeedResult(emitted, r.handled)
 
