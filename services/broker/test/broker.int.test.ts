@@ -234,6 +234,30 @@ describe("outbound", () => {
   });
 });
 
+describe("outbound order", () => {
+  it("carries out the actions of one conversation one at a time, in stream order", async () => {
+    const kim = await peer();
+    // The first request each of kim's snodes gets is slow: concurrent sends would land out of order.
+    for (const s of net.swarmFor(kim.client.sessionId).snodes) net.faults.inject(s.pubkeyEd25519, { kind: "latency", ms: 600, count: 1 });
+    const texts = Array.from({ length: 6 }, (_, i) => `ordered ${i}`);
+    try {
+      for (const text of texts) {
+        const a = action({ action: "send", conversation: kim.client.sessionId, text });
+        await js.publish(outboundSubject(BOT, "send"), encodeOutboundAction(a), { msgID: a.id });
+      }
+      const got = await eventually(async () => {
+        await kim.poll();
+        const msgs = kim.received.filter((e): e is SessionMessageEvent => e.kind === "message" && e.text.startsWith("ordered "));
+        return msgs.length === texts.length ? msgs : undefined;
+      }, 30_000, "six ordered messages");
+      // The order in which the swarm stored them (the order kim retrieves them) is the stream order.
+      expect(got.map((m) => m.text)).toEqual(texts);
+    } finally {
+      net.faults.clear();
+    }
+  });
+});
+
 describe("outbound failures", () => {
   it("a transient failure is retried with backoff and still sent exactly once", async () => {
     const hank = await peer();
