@@ -203,6 +203,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: "/ui/", index: "index.html" });
   app.get("/", { schema: { hide: true } }, (_request, reply) => reply.redirect("/ui/"));
+  app.get("/ui", { schema: { hide: true } }, (_request, reply) => reply.redirect("/ui/"));
 
   return app;
 }

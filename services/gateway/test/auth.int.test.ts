@@ -112,9 +112,16 @@ describe("authentication, from the OpenAPI document", () => {
       const r = await app.inject({ method: o.method as "GET", url: o.url });
       expect([200, 503], o.path).toContain(r.statusCode);
     }
-    for (const url of ["/openapi.json", "/docs", "/ui/"]) {
-      expect((await app.inject({ url })).statusCode, url).toBeLessThan(400);
+    for (const url of ["/openapi.json", "/docs", "/ui/", "/ui/app.js", "/ui/style.css"]) {
+      expect((await app.inject({ url })).statusCode, url).toBe(200);
     }
+    for (const url of ["/", "/ui"]) {
+      const r = await app.inject({ url });
+      expect(r.statusCode, url).toBeGreaterThanOrEqual(300);
+      expect(r.statusCode, url).toBeLessThan(400);
+      expect(r.headers.location, url).toMatch(/\/ui\/$/);
+    }
+    expect((await app.inject({ url: "/ui/../package.json" })).statusCode).toBe(404);
   });
 });
 
