@@ -56,3 +56,22 @@ async def test_bad_start_exits_2_with_a_clear_message(args, env, needle):
     proc = await spawn(*args, env=env)
     _, stderr = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 2 and needle in stderr.decode()
+
+
+async def test_sigterm_while_waiting_for_the_broker_exits_0():
+    from .natsserver import NatsServer
+
+    server = NatsServer()  # no streams: the worker waits for them
+    try:
+        proc = await spawn("echo_plugin", env={"SB_BOT": "cli", "NATS_URL": server.url, "PLUGIN_HOST_HTTP_PORT": "0"})
+        seen = []
+        while not any("waiting for stream SB_INBOUND" in line for line in seen):  # handlers are installed by then
+            line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
+            assert line, "the worker exited before waiting for the streams"
+            seen.append(line)
+        assert proc.returncode is None
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(proc.communicate(), 10)
+        assert proc.returncode == 0, stderr.decode()[-2000:]
+    finally:
+        server.stop()

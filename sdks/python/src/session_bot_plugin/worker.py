@@ -442,8 +442,19 @@ class Worker:
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        await self.start()
-        await stop.wait()
+        starting = asyncio.create_task(self.start())
+        stopping = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if starting in done and starting.exception() is not None:
+            stopping.cancel()
+            await self.stop(grace_ms=0)
+            raise starting.exception()  # type: ignore[misc]
+        if starting not in done:
+            # A signal while waiting for the broker's streams: give up starting.
+            self._stopping = True
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+        await stopping
         log.info("signal received: stopping")
         await self.stop()
 
