@@ -234,6 +234,33 @@ describe("outbound", () => {
   });
 });
 
+describe("outbound kinds", () => {
+  it("performs react, read, typing, accept and set_display_name", async () => {
+    const lee = await peer();
+    const hi = await lee.client.sendText(bot.sessionId, "react to me");
+    await eventually(async () => ((await inboundEvents(tc, BOT)).some((e) => e.event.id === hi.hash) ? true : undefined), 20_000, "lee's message");
+    const target = { timestamp: hi.timestamp, author: lee.client.sessionId };
+    const actions = [
+      action({ action: "react", conversation: lee.client.sessionId, op: "add", emoji: "👍", target }),
+      action({ action: "read", conversation: lee.client.sessionId, timestamps: [hi.timestamp] }),
+      action({ action: "typing", conversation: lee.client.sessionId, state: "started" }),
+      action({ action: "accept", conversation: lee.client.sessionId }),
+      action({ action: "set_display_name", displayName: "Kind Bot" }),
+    ];
+    for (const a of actions) await js.publish(outboundSubject(BOT, a.action), encodeOutboundAction(a), { msgID: a.id });
+    await eventually(async () => {
+      await lee.poll();
+      const kinds = new Set(lee.received.map((e) => e.kind));
+      return ["reaction", "readReceipt", "typing", "messageRequestResponse"].every((k) => kinds.has(k as never)) ? true : undefined;
+    }, 30_000, "reaction, receipt, typing and request response");
+    expect(lee.received.find((e) => e.kind === "reaction")).toMatchObject({ emoji: "👍", action: "add", target });
+    expect(lee.received.find((e) => e.kind === "readReceipt")).toMatchObject({ timestamps: [hi.timestamp] });
+    await eventually(async () => ((await request("info", { v: 1 })).json.displayName === "Kind Bot" ? true : undefined), 10_000, "the new display name");
+    for (const a of actions.slice(0, 4)) await eventually(() => (app.store.getMessage("out", a.id)?.status === "sent" ? true : undefined), 10_000, `${a.action} recorded`);
+    await request("profile", { v: 1, displayName: "It Bot" });
+  });
+});
+
 describe("outbound order", () => {
   it("carries out the actions of one conversation one at a time, in stream order", async () => {
     const kim = await peer();
