@@ -34,6 +34,9 @@ fi
 echo "== sdks/python: generated models up to date?"
 "$VENV/bin/python" scripts/generate_models.py --check
 
+echo "== sdks/python: ruff"
+"$VENV/bin/ruff" check src tests examples scripts
+
 echo "== sdks/python: pytest"
 set +e
 "$VENV/bin/python" -m pytest "$@"

@@ -8,7 +8,6 @@ import json
 import time
 from typing import Any
 
-import nats
 from nats.js import api
 
 from session_bot_plugin import protocol

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from session_bot_plugin import models, protocol
+from session_bot_plugin import protocol
 from session_bot_plugin.protocol import ProtocolError
 
 from .conftest import PROTOCOL_VECTORS, load_json
