@@ -1,9 +1,9 @@
 /** The per-worker concurrency limit and the task lease, against a real nats-server. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Kvm } from "@nats-io/kv";
-import { partitionOf } from "@session-bot/protocol";
+import { INBOUND_STREAM, partitionOf, pluginHostConsumer } from "@session-bot/protocol";
 import { acquireLease, releaseLease } from "../src/tasks/scheduler.js";
-import { message, peer, publishEvent, sends, startBus, startWorker, waitFor, type Bus, type Worker } from "./helpers.js";
+import { BOT, message, peer, publishEvent, sends, startBus, startWorker, waitFor, type Bus, type Worker } from "./helpers.js";
 
 const PARTITIONS = 8;
 let bus: Bus;
@@ -50,5 +50,16 @@ describe("limits", () => {
     expect(await acquireLease(kv, "_lease.t", holder, 1_000, t0 + 1_700)).toBe(false);
     await releaseLease(kv, "_lease.t", other);
     expect(await acquireLease(kv, "_lease.t", holder, 1_000, t0 + 1_700)).toBe(true);
+  });
+
+  it("recreates a partition consumer that was deleted, and goes on consuming", async () => {
+    const conv = peer(1);
+    const durable = pluginHostConsumer(BOT, partitionOf(conv, PARTITIONS));
+    await bus.jsm.consumers.delete(INBOUND_STREAM, durable);
+    await waitFor(() => bus.jsm.consumers.info(INBOUND_STREAM, durable).then(() => true, () => false), 20_000, "consumer recreated");
+    await publishEvent(bus, message(conv, "/seq 42"), PARTITIONS);
+    await waitFor(async () => (await sends(bus)).some((s) => s.conversation === conv && s.text === "seq 42"), 30_000, "reply after recreation");
+    // The replayed earlier event of that partition did not produce a second reply.
+    expect((await sends(bus)).filter((s) => s.conversation === conv && s.text.startsWith("done"))).toHaveLength(1);
   });
 });

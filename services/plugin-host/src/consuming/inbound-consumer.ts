@@ -57,29 +57,32 @@ export function backoffFor(backoffMs: readonly number[], deliveries: number): nu
 
 /** Creates (or updates to the configured limits) the durable consumer of every partition. */
 export async function ensurePartitionConsumers(jsm: JetStreamManager, opts: InboundConsumerOptions): Promise<void> {
-  for (let p = 0; p < opts.partitions; p++) {
-    const durable = pluginHostConsumer(opts.bot, p);
-    const config = {
-      durable_name: durable,
-      filter_subject: inboundPartitionFilter(opts.bot, p),
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
+  for (let p = 0; p < opts.partitions; p++) await ensurePartitionConsumer(jsm, opts, p);
+}
+
+/** Creates (or updates) the durable consumer of partition `p`. */
+export async function ensurePartitionConsumer(jsm: JetStreamManager, opts: InboundConsumerOptions, p: number): Promise<void> {
+  const durable = pluginHostConsumer(opts.bot, p);
+  const config = {
+    durable_name: durable,
+    filter_subject: inboundPartitionFilter(opts.bot, p),
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    max_ack_pending: 1,
+    max_deliver: opts.maxDeliver,
+    ack_wait: nanos(opts.ackWaitMs),
+    description: `session_bot plugin-host, bot ${opts.bot}, partition ${p}`,
+  };
+  try {
+    await jsm.consumers.add(INBOUND_STREAM, config);
+  } catch {
+    // Exists with other settings (an older deployment): bring its limits up to date.
+    await jsm.consumers.update(INBOUND_STREAM, durable, {
       max_ack_pending: 1,
       max_deliver: opts.maxDeliver,
       ack_wait: nanos(opts.ackWaitMs),
-      description: `session_bot plugin-host, bot ${opts.bot}, partition ${p}`,
-    };
-    try {
-      await jsm.consumers.add(INBOUND_STREAM, config);
-    } catch {
-      // Exists with other settings (an older deployment): bring its limits up to date.
-      await jsm.consumers.update(INBOUND_STREAM, durable, {
-        max_ack_pending: 1,
-        max_deliver: opts.maxDeliver,
-        ack_wait: nanos(opts.ackWaitMs),
-        description: config.description,
-      });
-    }
+      description: config.description,
+    });
   }
 }
 
@@ -111,6 +114,29 @@ export class InboundConsumer {
       const messages = await consumer.consume({ max_messages: 1, expires: 5_000 });
       this.iterators.push(messages);
       this.loops.push(this.loop(p, messages));
+      void this.watchStatus(p, messages);
+    }
+  }
+
+  /**
+   * Recreates the partition's consumer when it disappears (the stream was recreated, or an
+   * operator deleted it): the pull loop keeps asking and resumes once it exists again. The new
+   * consumer starts at the first message still in the stream; events handled before are handled
+   * again, their replies deduplicated by their action ids.
+   */
+  private async watchStatus(partition: number, messages: ConsumerMessages): Promise<void> {
+    try {
+      for await (const s of messages.status()) {
+        if (this.stopping) return;
+        if (s.type === "consumer_deleted" || s.type === "consumer_not_found") {
+          this.deps.log.warn({ partition, status: s.type }, "partition consumer missing: recreating it");
+          await ensurePartitionConsumer(this.deps.jsm, this.opts, partition).catch((err: unknown) =>
+            this.deps.log.error({ err, partition }, "could not recreate the partition consumer; will retry"),
+          );
+        }
+      }
+    } catch {
+      // the iterator closed
     }
   }
 
