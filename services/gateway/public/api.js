@@ -33,6 +33,7 @@ export function createApi(token) {
     workers: () => call("GET", "/admin/workers"),
     streams: () => call("GET", "/admin/streams"),
     plugins: () => call("GET", "/admin/plugins"),
+    manifest: (name) => call("GET", `/admin/plugins/${enc(name)}/manifest`),
     patchPlugin: (name, patch) => call("PATCH", `/admin/plugins/${enc(name)}`, patch),
     conversations: (cursor) => call("GET", `/admin/conversations${q({ cursor, limit: 50 })}`),
     messages: (id) => call("GET", `/admin/conversations/${enc(id)}/messages${q({ limit: 100 })}`),

@@ -205,6 +205,7 @@ async function renderPlugins() {
       p.updatedAt === undefined ? "worker default" : p.enabled ? "on" : "off",
     );
     const editor = h("textarea", { rows: 4, "data-plugin-config": p.name, spellcheck: "false" });
+    const schemaView = h("pre", { class: "schema", "data-plugin-schema": p.name });
     editor.value = JSON.stringify(p.config, null, 2);
     const save = h(
       "button",
@@ -230,7 +231,24 @@ async function renderPlugins() {
       h("header", {}, h("label", {}, toggle, " ", h("strong", {}, p.name)), " ", h("small", {}, p.version ?? ""), " ", state),
       h("p", {}, p.description ?? ""),
       h("p", { class: "muted" }, `commands: ${p.commands.map((c) => `/${c.name}`).join(" ") || "none"} · workers: ${p.workers}`, p.updatedBy ? ` · last change ${time(p.updatedAt)} by ${p.updatedBy}` : ""),
-      h("details", {}, h("summary", {}, "Config"), editor, save),
+      h(
+        "details",
+        {
+          ontoggle: async (event) => {
+            // The config schema, fetched when the editor is first opened.
+            const details = event.target;
+            if (!details.open || details.dataset.loaded) return;
+            details.dataset.loaded = "1";
+            const manifest = await guarded(() => api.manifest(p.name));
+            schemaView.textContent = manifest?.configSchema ? JSON.stringify(manifest.configSchema, null, 2) : "This plugin declares no config schema.";
+          },
+        },
+        h("summary", {}, "Config"),
+        editor,
+        save,
+        h("p", { class: "muted" }, "Config schema:"),
+        schemaView,
+      ),
     );
   });
   $("#plugins").replaceChildren(...(cards.length ? cards : [h("p", {}, "No plugin has published a manifest yet.")]));

@@ -110,6 +110,8 @@ describe("admin page in headless Chromium", () => {
   it("edits a config: an invalid one is refused with the reason, a valid one is written", async () => {
     const card = page.locator('[data-plugin="ping"]');
     await card.locator("summary").click();
+    // Opening the editor shows the plugin's config schema (from its manifest).
+    await expect.poll(() => page.locator('[data-plugin-schema="ping"]').textContent()).toContain('"reply"');
     const editor = page.locator('[data-plugin-config="ping"]');
     await editor.fill('{ "reply": "" }');
     await card.getByRole("button", { name: "Save config" }).click();

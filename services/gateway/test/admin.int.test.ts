@@ -103,6 +103,13 @@ describe("plugins", () => {
     expect(plugins.find((p) => p.name === "echo")).toMatchObject({ enabled: false, workers: 2 });
   });
 
+  it("GET /admin/plugins/{name}/manifest serves the manifest with its config schema; unknown is 404", async () => {
+    const r = await app.inject({ url: "/admin/plugins/ping/manifest", headers: auth });
+    expect(r.statusCode, r.body).toBe(200);
+    expect(r.json()).toMatchObject({ v: 1, name: "ping", version: "1.2.0", commands: [{ name: "ping" }], configSchema: { properties: { reply: { type: "string" } } } });
+    expectProblem(await app.inject({ url: "/admin/plugins/nope/manifest", headers: auth }), 404, "PLUGIN_NOT_FOUND");
+  });
+
   it("PATCH enables a plugin and the record reaches KV sb_plugins under <bot>.<plugin>", async () => {
     const r = await app.inject({ method: "PATCH", url: "/admin/plugins/echo", headers: auth, payload: { enabled: true } });
     expect(r.statusCode, r.body).toBe(200);

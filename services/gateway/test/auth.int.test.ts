@@ -57,6 +57,7 @@ describe("authentication, from the OpenAPI document", () => {
         "GET /admin/streams",
         "GET /admin/plugins",
         "PATCH /admin/plugins/{name}",
+        "GET /admin/plugins/{name}/manifest",
         "GET /admin/conversations",
         "GET /admin/conversations/{id}/messages",
         "POST /admin/conversations/{id}/block",

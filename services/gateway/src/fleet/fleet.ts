@@ -12,6 +12,7 @@ import {
   PROTOCOL_VERSION,
   STREAMS,
   isWorkerStats,
+  type PluginManifest,
   type PluginStatus,
   type PluginStatusList,
   type StreamStatus,
@@ -40,6 +41,8 @@ export interface Fleet {
   workers(): Promise<WorkerList>;
   streams(): Promise<StreamStatusList>;
   plugins(): Promise<PluginStatusList>;
+  /** The manifest of one plugin (with its config schema). */
+  pluginManifest(name: string): Promise<PluginManifest>;
   /** `actor` is recorded as the record's `updatedBy`. */
   updatePlugin(name: string, patch: PluginPatch, actor: string): Promise<PluginStatus>;
   snapshot(): Promise<FleetSnapshot>;
@@ -181,6 +184,11 @@ export function createNatsFleet(nc: NatsConnection, opts: FleetOptions, log: Log
       ensureOpen(nc);
       const [stored, ws] = await Promise.all([store.list(), workers()]);
       return { v: PROTOCOL_VERSION, items: stored.map((p) => toStatus(p, ws)) };
+    },
+
+    async pluginManifest(name) {
+      ensureOpen(nc);
+      return store.manifest(name);
     },
 
     async updatePlugin(name, patch, actor) {

@@ -32,6 +32,8 @@ export interface StoredPlugin {
 export interface PluginStore {
   /** Every plugin with a valid manifest, sorted by name. */
   list(): Promise<StoredPlugin[]>;
+  /** One plugin's manifest; `PLUGIN_NOT_FOUND` when none is published. */
+  manifest(name: string): Promise<PluginManifest>;
   /** Applies `patch` (compare-and-set on the record) on behalf of `actor` and returns the result. */
   update(name: string, patch: PluginPatch, actor: string): Promise<StoredPlugin>;
 }
@@ -115,6 +117,12 @@ export function createPluginStore(nc: NatsConnection, bot: string, log: Logger):
         out.push(record ? { manifest, record } : { manifest });
       }
       return out;
+    },
+
+    async manifest(name) {
+      const manifest = await readManifest(await bucket(PLUGIN_MANIFESTS_BUCKET), name);
+      if (!manifest) throw new GatewayError("PLUGIN_NOT_FOUND", `no plugin named ${name} has published a manifest`);
+      return manifest;
     },
 
     async update(name, patch, actor) {

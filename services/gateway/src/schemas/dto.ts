@@ -13,6 +13,7 @@ import {
   MessageLogPageSchema,
   MessageLogQuerySchema,
   PageRequestSchema,
+  PluginManifestSchema,
   PluginStatusListSchema,
   PluginStatusSchema,
   ProfileUpdateSchema,
@@ -39,6 +40,19 @@ export const WorkerList = named(WorkerListSchema, "WorkerList");
 export const StreamStatusList = named(StreamStatusListSchema, "StreamStatusList");
 export const PluginStatus = named(PluginStatusSchema, "PluginStatus");
 export const PluginStatusList = named(PluginStatusListSchema, "PluginStatusList");
+
+/**
+ * A plugin's manifest as served over HTTP. Protocol's schema checks `configSchema` against the
+ * draft-07 meta-schema by `$ref`; here it is a plain object, so the OpenAPI document stays
+ * self-contained (the manifest was validated when it was read from KV).
+ */
+export const PluginManifest = Type.Object(
+  {
+    ...PluginManifestSchema.properties,
+    configSchema: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: "JSON Schema of the plugin's config object." })),
+  },
+  { $id: "PluginManifest", title: "PluginManifest" },
+);
 
 // ---------------------------------------------------------------- HTTP input (protocol minus `v`)
 

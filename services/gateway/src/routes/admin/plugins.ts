@@ -1,6 +1,6 @@
 import type { Fleet } from "../../fleet/fleet.js";
 import { PluginParams, PluginPatch, ref } from "../../schemas/api.js";
-import { PluginStatus, PluginStatusList } from "../../schemas/dto.js";
+import { PluginManifest, PluginStatus, PluginStatusList } from "../../schemas/dto.js";
 import type { App } from "../shared.js";
 
 /** Plugins: manifests, enable flags and configuration (KV). */
@@ -15,6 +15,19 @@ export function pluginRoutes(app: App, deps: { fleet: Fleet }): void {
       },
     },
     () => deps.fleet.plugins(),
+  );
+
+  app.get(
+    "/plugins/:name/manifest",
+    {
+      schema: {
+        tags: ["plugins"],
+        summary: "A plugin's manifest as plugin-host published it: commands and the JSON Schema of its config.",
+        params: PluginParams,
+        response: { 200: ref(PluginManifest) },
+      },
+    },
+    (request) => deps.fleet.pluginManifest(request.params.name),
   );
 
   app.patch(
