@@ -27,17 +27,18 @@ BOT = "mixed"
 PARTITIONS = 4
 
 
-@pytest.fixture
-async def plugin_host(nats_server):
+async def start_plugin_host(nats_server, bot: str = BOT, **env_extra: str) -> asyncio.subprocess.Process:
     node = shutil.which("node")
     if node is None or not PLUGIN_HOST_MAIN.exists():
         pytest.fail("the mixed-fleet test needs node on PATH and services/plugin-host built (pnpm build)")
-    env = {**os.environ, "SB_BOT": BOT, "NATS_URL": nats_server.url, "PLUGIN_HOST_PLUGINS": "@session-bot/plugin-echo",
+    env = {**os.environ, "SB_BOT": bot, "NATS_URL": nats_server.url, "PLUGIN_HOST_PLUGINS": "@session-bot/plugin-echo",
            "PLUGIN_HOST_HTTP_PORT": "0", "SB_PARTITIONS": str(PARTITIONS), "PLUGIN_HOST_INSTANCE": "ts-1",
-           "LOG_LEVEL": "warn", "PLUGIN_HOST_BACKOFF_MS": "200", "PLUGIN_HOST_SHUTDOWN_GRACE_MS": "2000"}
-    proc = await asyncio.create_subprocess_exec(node, str(PLUGIN_HOST_MAIN), env=env, cwd=str(PLUGIN_HOST_MAIN.parent.parent),
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    yield proc
+           "LOG_LEVEL": "warn", "PLUGIN_HOST_BACKOFF_MS": "200", "PLUGIN_HOST_SHUTDOWN_GRACE_MS": "2000", **env_extra}
+    return await asyncio.create_subprocess_exec(node, str(PLUGIN_HOST_MAIN), env=env, cwd=str(PLUGIN_HOST_MAIN.parent.parent),
+                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+
+
+async def stop_process(proc: asyncio.subprocess.Process) -> None:
     if proc.returncode is None:
         proc.terminate()
         try:
@@ -45,6 +46,13 @@ async def plugin_host(nats_server):
         except asyncio.TimeoutError:
             proc.kill()
             await proc.wait()
+
+
+@pytest.fixture
+async def plugin_host(nats_server):
+    proc = await start_plugin_host(nats_server)
+    yield proc
+    await stop_process(proc)
 
 
 async def ts_worker_stats(nc) -> dict | None:
@@ -109,3 +117,63 @@ async def test_typescript_and_python_workers_share_the_consumers(nats_server, nc
 async def _count(coro, n):
     items = await coro
     return items if len(items) >= n else None
+
+
+async def test_a_python_worker_killed_mid_event_is_taken_over_by_plugin_host_without_a_second_reply(nats_server, nc):
+    """The Python worker answers, then dies before acking; after ack_wait plugin-host gets the event,
+    answers it again with the same action id, and the stream keeps one reply."""
+    bot = "mixedkill"
+    js = nc.jetstream()
+    await ensure_bus(js)
+    env = {**os.environ, "SB_BOT": bot, "NATS_URL": nats_server.url, "SB_PARTITIONS": "1", "PLUGIN_HOST_HTTP_PORT": "0",
+           "PLUGIN_HOST_ACK_WAIT_MS": "2000", "PLUGIN_HOST_HANDLER_TIMEOUT_MS": "1000", "PLUGIN_HOST_INSTANCE": "py-kill",
+           "PYTHONPATH": f"{Path(__file__).resolve().parents[1] / 'examples'}{os.pathsep}{Path(__file__).resolve().parent}"}
+    py = await asyncio.create_subprocess_exec(sys.executable, "-m", "session_bot_plugin", "fixtures_hang_echo", env=env,
+                                              stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    ts = None
+    try:
+        e = message_event(bot, "/echo please hang", conversation=peer(3))
+        await publish_event(js, e, 1)
+        while b"HANGING" not in await asyncio.wait_for(py.stdout.readline(), 20):
+            pass
+        out = await outbound(js, bot)
+        assert [a["text"] for a in out] == ["please hang"]
+        py.kill()  # SIGKILL: no nak, no ack
+        await py.wait()
+        ts = await start_plugin_host(nats_server, bot, SB_PARTITIONS="1", PLUGIN_HOST_ACK_WAIT_MS="2000",
+                                     PLUGIN_HOST_HANDLER_TIMEOUT_MS="1000", PLUGIN_HOST_INSTANCE="ts-kill")
+        await wait_until(lambda: consumers_idle(js, [consumer_name(bot, 0, None)]), timeout=30, interval=0.3)
+        stats = None
+        for _ in range(20):
+            stats = await _instance_stats(nc, "ts-kill")
+            if stats and stats["handled"] >= 1:
+                break
+            await asyncio.sleep(0.3)
+        assert stats is not None and stats["handled"] == 1, "plugin-host did not take the event over"
+        assert stats["plugins"]["echo"]["handled"] == 1  # it ran echo again: its reply was the duplicate
+        out = await outbound(js, bot)
+        assert [a["text"] for a in out] == ["please hang"]
+        assert out[0]["id"] == protocol.derive_action_id(e["id"], "echo", 0)
+    finally:
+        if py.returncode is None:
+            py.kill()
+            await py.wait()
+        if ts is not None:
+            await stop_process(ts)
+
+
+async def _instance_stats(nc, instance: str) -> dict | None:
+    inbox = nc.new_inbox()
+    sub = await nc.subscribe(inbox)
+    await nc.publish(f"$SRV.STATS.{protocol.PLUGIN_HOST_SERVICE}", b"", reply=inbox)
+    try:
+        while True:
+            m = await sub.next_msg(timeout=1)
+            if m.data:
+                s = json.loads(m.data)
+                if s["metadata"].get("instance") == instance:
+                    return s["endpoints"][0]["data"]
+    except asyncio.TimeoutError:
+        return None
+    finally:
+        await sub.unsubscribe()
