@@ -388,6 +388,11 @@ describe("admin endpoints", () => {
     const found: { name: string; metadata?: Record<string, string> }[] = [];
     for await (const s of await svc.info("sb-broker")) found.push(s);
     expect(found.some((s) => s.metadata?.bot === BOT)).toBe(true);
+    const stats: { endpoints?: { name: string; num_requests: number; data?: unknown }[] }[] = [];
+    for await (const s of await svc.stats("sb-broker")) stats.push(s);
+    const infoStats = stats.flatMap((s) => s.endpoints ?? []).find((e) => e.name === "info");
+    expect(infoStats?.num_requests).toBeGreaterThan(0);
+    expect(infoStats?.data).toMatchObject({ published: expect.any(Number), sent: expect.any(Number) });
   });
 });
 

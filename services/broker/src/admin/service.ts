@@ -60,6 +60,8 @@ export async function startAdminService(nc: NatsConnection, bot: string, version
     description: "session_bot broker: admin endpoints of one bot",
     metadata: { bot },
     queue: brokerQueueGroup(bot),
+    // $SRV.STATS endpoint data: the same counters as `info`.
+    statsHandler: () => Promise.resolve(api.info().counters),
   });
   const endpoints: [string, Handler][] = [
     [BROKER_ENDPOINTS.info, (b) => (decodeEmptyRequest(b), api.info())],
