@@ -1,5 +1,6 @@
 // Process concerns only: config → logger → NATS → database → Session client → buildApp → listen,
 // and one shutdown path (stop intake, finish in-flight sends, drain NATS, close the database).
+import { writeSync } from "node:fs";
 import { SessionClient, StorageRpcNetwork } from "@session-bot/session";
 import { buildApp } from "./app.js";
 import { MAINNET_SEED_URLS, loadConfig } from "./config.js";
@@ -20,7 +21,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(config);
+  // The one process-level handler for failures nobody expected. A rejection is logged; an uncaught
+  // exception leaves the process in an unknown state, so it exits (nothing is lost: the poll cursor
+  // and outbound acks only move after durable writes).
   process.on("unhandledRejection", (err) => log.error({ err }, "unhandled rejection"));
+  process.on("uncaughtException", (err) => {
+    writeSync(2, JSON.stringify({ level: 60, msg: "uncaught exception; exiting", err: err.message, code: (err as { code?: unknown }).code }) + "\n");
+    process.exit(1);
+  });
 
   const nc = await connectNats(config.nats, log.child({ component: "nats" }));
   const database = openDatabase(config.databaseFile);
