@@ -93,6 +93,11 @@ describe("authentication, from the OpenAPI document", () => {
         expect(r.body).not.toContain(TOKEN);
       }
     }
+    // Fastify answers HEAD for every GET route: those are guarded too.
+    for (const o of secured.filter((x) => x.method === "GET")) {
+      const r = await app.inject({ method: "HEAD", url: o.url });
+      expect(r.statusCode, `HEAD ${o.url}`).toBe(401);
+    }
     // Nothing was changed by the refused requests.
     expect(fx.state.sent).toEqual([]);
     expect(fx.state.retried).toEqual([]);
