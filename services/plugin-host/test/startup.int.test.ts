@@ -39,6 +39,9 @@ describe("plugin-host start-up", () => {
     const jsm = await jetstreamManager(nc);
     for (const s of [STREAMS.inbound, STREAMS.outbound, STREAMS.deadLetter]) await jsm.streams.add({ name: s.name, subjects: [...s.subjects] });
     const kvm = new Kvm(nc);
+    // A state bucket made beforehand with other settings is used as it is (made first: the host
+    // only gets to state buckets once the shared buckets below exist).
+    await kvm.create("sb_state_echo", { history: 5, description: "made by someone else" });
     await kvm.create(PLUGINS_BUCKET);
     await kvm.create(PLUGIN_MANIFESTS_BUCKET);
     await starting;
@@ -46,7 +49,7 @@ describe("plugin-host start-up", () => {
     expect((await app.http.inject({ url: "/readyz" })).statusCode).toBe(200);
     // It created its partition consumers and the plugin's state bucket, and no stream.
     expect((await jsm.consumers.info(STREAMS.inbound.name, pluginHostConsumer(BOT, 1))).config.max_ack_pending).toBe(1);
-    expect((await (await kvm.open("sb_state_echo")).status()).bucket).toBe("sb_state_echo");
+    expect((await (await kvm.open("sb_state_echo")).status()).history).toBe(5);
     const streams: string[] = [];
     for await (const s of jsm.streams.list()) streams.push(s.config.name);
     expect(streams.sort()).toEqual(["KV_sb_plugin_manifests", "KV_sb_plugins", "KV_sb_state_echo", "SB_DEAD", "SB_INBOUND", "SB_OUTBOUND"]);

@@ -5,9 +5,21 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import type { StoreBackend } from "@session-bot/plugin-sdk";
 import { pluginStateBucket } from "@session-bot/protocol";
 
-/** Opens (creating if needed) the plugin's state bucket. */
+/**
+ * Opens the plugin's state bucket, creating it when it does not exist. An existing bucket is used
+ * as it is (whoever created it — another worker, another SDK, an operator — and with whatever
+ * settings), so a difference in settings never stops a worker from starting.
+ */
 export async function openStateBucket(nc: NatsConnection, plugin: string): Promise<KV> {
-  return new Kvm(nc).create(pluginStateBucket(plugin), { history: 1, description: `session_bot state of plugin ${plugin}` });
+  const kvm = new Kvm(nc);
+  const name = pluginStateBucket(plugin);
+  try {
+    const kv = await kvm.open(name);
+    await kv.status();
+    return kv;
+  } catch {
+    return kvm.create(name, { history: 1, description: `session_bot state of plugin ${plugin}` });
+  }
 }
 
 /** The SDK store backend over a KV bucket. */
