@@ -51,6 +51,8 @@ describe("BrokerStore (temporary SQLite file)", () => {
     expect(first.items[0]!.displayName).toBe("Bee");
     const second = store.listConversations(1, first.nextCursor);
     expect(second.items[0]).toMatchObject({ sessionId: A, lastMessageAt: 100, inboundCount: 1, outboundCount: 1, approved: false, approvedMe: false });
+    store.touchConversation(A, 60, "in", { countsAsMessage: false });
+    expect(store.getConversation(A)).toMatchObject({ inboundCount: 1, lastMessageAt: 100 });
     store.setApproval(A, { approved: true });
     expect(store.getConversation(A)).toMatchObject({ approved: true, approvedMe: false });
     store.setApproval(B, { approvedMe: false });

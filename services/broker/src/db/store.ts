@@ -75,10 +75,12 @@ export class BrokerStore {
     sessionId: string,
     at: number,
     direction: "in" | "out",
-    patch: { displayName?: string | undefined; approved?: boolean; approvedMe?: boolean } = {},
+    patch: { displayName?: string | undefined; approved?: boolean; approvedMe?: boolean; countsAsMessage?: boolean } = {},
   ): void {
     const now = this.#now();
-    const inc = direction === "in" ? { inboundCount: 1, outboundCount: 0 } : { inboundCount: 0, outboundCount: 1 };
+    // Typing indicators and receipts touch the conversation without counting as messages.
+    const n = patch.countsAsMessage === false ? 0 : 1;
+    const inc = direction === "in" ? { inboundCount: n, outboundCount: 0 } : { inboundCount: 0, outboundCount: n };
     this.#db
       .insert(conversations)
       .values({
@@ -94,7 +96,7 @@ export class BrokerStore {
         target: conversations.sessionId,
         set: {
           lastMessageAt: sql`max(${conversations.lastMessageAt}, ${at})`,
-          ...(direction === "in" ? { inboundCount: sql`${conversations.inboundCount} + 1` } : { outboundCount: sql`${conversations.outboundCount} + 1` }),
+          ...(direction === "in" ? { inboundCount: sql`${conversations.inboundCount} + ${n}` } : { outboundCount: sql`${conversations.outboundCount} + ${n}` }),
           ...(patch.displayName !== undefined ? { displayName: patch.displayName } : {}),
           ...(patch.approved !== undefined ? { approved: patch.approved } : {}),
           ...(patch.approvedMe !== undefined ? { approvedMe: patch.approvedMe } : {}),

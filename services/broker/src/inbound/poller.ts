@@ -176,6 +176,7 @@ export class Poller {
       const displayName = first && "senderName" in first ? first.senderName : undefined;
       d.store.touchConversation(e.sender, e.timestamp, "in", {
         approvedMe: true,
+        countsAsMessage: e.kind === "message",
         ...(displayName !== undefined ? { displayName } : {}),
       });
       for (const { event } of encoded) {
@@ -216,7 +217,7 @@ export class Poller {
     d.metrics.inboundDropped.inc({ reason });
     d.store.transaction(() => {
       if (reason !== "blocked") {
-        d.store.touchConversation(e.sender, e.timestamp, "in");
+        d.store.touchConversation(e.sender, e.timestamp, "in", { countsAsMessage: e.kind === "message" });
         d.store.recordMessage({ conversationId: e.sender, direction: "in", ref: e.hash, kind: e.kind, body: null, status: "dropped", sentAt: e.timestamp });
         d.store.setMessageStatus("in", e.hash, "dropped", { code: reason.toUpperCase(), message: `dropped: ${reason.replace("_", " ")}` });
       }
