@@ -33,6 +33,8 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}" >/dev/null
 }
 
+command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
+
 # --- Node.js 24 ---------------------------------------------------------------------------
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [[ $(node_major) != "$NODE_MAJOR" ]]; then
