@@ -1,4 +1,4 @@
-"""The generation script: committed models are up to date, and a schema change is detected."""
+"""The generation script: a schema change is detected by --check, and regeneration fixes it."""
 from __future__ import annotations
 
 import json
@@ -17,18 +17,13 @@ def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=120)
 
 
-def test_committed_models_are_up_to_date():
-    r = run("--check")
-    assert r.returncode == 0, r.stderr
-
-
 def test_a_schema_change_makes_the_check_fail_and_regeneration_fixes_it(tmp_path):
     source = tmp_path / "schemas"
     shutil.copytree(SOURCE, source)
     pkg = tmp_path / "pkg"
     shutil.copytree(PKG / "schemas", pkg / "schemas")
     shutil.copy(PKG / "models.py", pkg / "models.py")
-    assert run("--check", "--source", str(source), "--package", str(pkg)).returncode == 0
+    # (run-tests.sh checks the committed files themselves before pytest)
     doc = json.loads((source / "ack.schema.json").read_text())
     doc["properties"]["note"] = {"type": "string", "maxLength": 10}
     (source / "ack.schema.json").write_text(json.dumps(doc, indent=2))
