@@ -236,3 +236,15 @@ async def test_tasks_in_the_harness_send_idempotently_by_key():
     with pytest.raises(PluginError) as info:
         await h.tick("nope")
     assert info.value.code == "PLUGIN_UNSUPPORTED"
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(bot=None), dict(admins=None), dict(admins=["x"]), dict(servers="nats://x"), dict(backoff_ms=None),
+     dict(backoff_ms=[True]), dict(partitions="4"), dict(group=5), dict(unknown_command_reply=5), dict(http_port=70000),
+     dict(command_prefix="a b"), dict(instance="a.b")],
+)
+def test_worker_config_refuses_bad_values_with_a_typed_error(kwargs):
+    with pytest.raises(ConfigError) as info:
+        WorkerConfig(**kwargs)
+    assert info.value.code == "HOST_BAD_CONFIG" and info.value.problems

@@ -70,9 +70,9 @@ class WorkerConfig:
             p.append(f"SB_BOT must match {protocol.BOT_NAME_PATTERN}")
         if not isinstance(self.instance, str) or not _INSTANCE_RE.match(self.instance):
             p.append("PLUGIN_HOST_INSTANCE must match [A-Za-z0-9_-]{1,64}")
-        if not self.servers or not all(isinstance(s, str) and s for s in self.servers):
+        if not isinstance(self.servers, list) or not self.servers or not all(isinstance(s, str) and s for s in self.servers):
             p.append("NATS_URL must list at least one server")
-        if self.group is not None and not _GROUP_RE.match(self.group):
+        if self.group is not None and (not isinstance(self.group, str) or not _GROUP_RE.match(self.group)):
             p.append("SB_WORKER_GROUP must match [a-z0-9]{1,16}")
         for name, v, lo, hi in (("SB_PARTITIONS", self.partitions, 1, protocol.MAX_PARTITIONS),
                                 ("PLUGIN_HOST_CONCURRENCY", self.concurrency, 1, 1024),
@@ -83,17 +83,16 @@ class WorkerConfig:
                                 ("SB_FETCH_TIMEOUT_MS", self.fetch_timeout_ms, 100, 60_000)):
             if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
                 p.append(f"{name} must be an integer {lo}..{hi}")
-        if not self.backoff_ms or len(self.backoff_ms) > 100 or not all(isinstance(b, int) and 0 <= b <= 3_600_000 for b in self.backoff_ms):
+        if (not isinstance(self.backoff_ms, list) or not self.backoff_ms or len(self.backoff_ms) > 100
+                or not all(isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= 3_600_000 for b in self.backoff_ms)):
             p.append("PLUGIN_HOST_BACKOFF_MS must be 1..100 comma-separated integers 0..3600000")
-        for a in self.admins:
-            if not re.match(r"05[0-9a-f]{64}\Z", a):
-                p.append("PLUGIN_HOST_ADMINS must be Session IDs (05 + 64 lowercase hex)")
-                break
+        if not isinstance(self.admins, list) or not all(isinstance(a, str) and re.match(r"05[0-9a-f]{64}\Z", a) for a in self.admins):
+            p.append("PLUGIN_HOST_ADMINS must be Session IDs (05 + 64 lowercase hex)")
         if self.http_port is not None and (not isinstance(self.http_port, int) or not 0 <= self.http_port <= 65535):
             p.append("PLUGIN_HOST_HTTP_PORT must be an integer 0..65535")
         if not isinstance(self.command_prefix, str) or not re.match(r"\S{1,4}\Z", self.command_prefix):
             p.append("PLUGIN_HOST_COMMAND_PREFIX must be 1..4 non-space characters")
-        if self.unknown_command_reply is not None and len(self.unknown_command_reply) > 1_000:
+        if self.unknown_command_reply is not None and (not isinstance(self.unknown_command_reply, str) or len(self.unknown_command_reply) > 1_000):
             p.append("PLUGIN_HOST_UNKNOWN_COMMAND_REPLY must be at most 1000 characters")
         if not p and self.handler_timeout_ms >= self.ack_wait_ms:
             p.append("PLUGIN_HOST_HANDLER_TIMEOUT_MS must be below PLUGIN_HOST_ACK_WAIT_MS (or a slow handler's event is redelivered while it runs)")
