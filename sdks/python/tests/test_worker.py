@@ -406,3 +406,23 @@ async def test_lease_compare_and_set(js, bot):
     assert json.loads((await kv.get("_lease.t")).value)["owner"] == "b"
     await release_lease(kv, "_lease.t", "b")
     assert await acquire_lease(kv, "_lease.t", "c", 5_000, now_ms=8_001)
+
+
+async def test_a_deleted_partition_consumer_is_created_again(js, bot, workers):
+    await workers([echo_plugin.plugin], config(bot, partitions=1))
+    await publish_event(js, message_event(bot, "/echo before"), 1)
+    await wait_until(lambda: _n(outbound(js, bot), 1))
+    await wait_until(lambda: consumers_idle(js, names(bot, 1)))
+    await js.delete_consumer(protocol.INBOUND_STREAM, names(bot, 1)[0])
+    await publish_event(js, message_event(bot, "/echo after"), 1)
+    out = await wait_until(lambda: _n(outbound(js, bot), 2), timeout=15)
+    assert [a["text"] for a in out] == ["before", "after"]
+
+
+async def test_a_disable_is_honoured_even_with_an_invalid_config(js, bot, workers):
+    w = await workers([echo_plugin.plugin], config(bot, partitions=1))
+    kv = await js.key_value(protocol.PLUGINS_BUCKET)
+    await kv.put(protocol.plugin_config_key(bot, "echo"),
+                 json.dumps({"v": 1, "enabled": False, "config": {"prefix": 7}, "updatedAt": 1, "updatedBy": "t"}).encode())
+    await wait_until(lambda: _true(w.registry.states["echo"].refused is not None))
+    assert w.registry.states["echo"].enabled is False

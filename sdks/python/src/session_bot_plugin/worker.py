@@ -104,7 +104,10 @@ class Registry:
         try:
             config = resolve_config(cur.plugin, record.get("config"))
         except PluginError as err:
+            # Refused: the previous state is kept, except that a disable is honoured (the operator wants it off).
             cur.refused, cur.revision = err.message, revision
+            if not record.get("enabled", True):
+                cur.enabled = False
             return "refused"
         self.states[name] = PluginState(cur.plugin, bool(record["enabled"]), config, None, revision)
         return "applied"
@@ -518,21 +521,24 @@ class Worker:
             return await js.key_value(bucket)  # created meanwhile by another worker
 
     async def _ensure_consumers(self) -> None:
+        for part in range(self.config.partitions):
+            await self._ensure_consumer(part)
+
+    async def _ensure_consumer(self, part: int) -> None:
         cfg, js = self.config, self.js
         assert js is not None
-        for part in range(cfg.partitions):
-            name = consumer_name(cfg.bot, part, cfg.group)
-            desc = (f"session_bot plugin-host, bot {cfg.bot}, partition {part}" if cfg.group is None
-                    else f"session_bot worker group {cfg.group}, bot {cfg.bot}, partition {part}")
-            cc = jsapi.ConsumerConfig(
-                durable_name=name, filter_subject=protocol.inbound_partition_filter(cfg.bot, part),
-                ack_policy=jsapi.AckPolicy.EXPLICIT, deliver_policy=jsapi.DeliverPolicy.ALL, max_ack_pending=1,
-                max_deliver=cfg.max_deliver, ack_wait=cfg.ack_wait_ms / 1000, description=desc)
-            try:
-                await js.add_consumer(protocol.INBOUND_STREAM, cc)
-            except nats.js.errors.BadRequestError:
-                # Exists with settings that cannot be updated in place: keep it (another fleet member owns them).
-                await js.consumer_info(protocol.INBOUND_STREAM, name)
+        name = consumer_name(cfg.bot, part, cfg.group)
+        desc = (f"session_bot plugin-host, bot {cfg.bot}, partition {part}" if cfg.group is None
+                else f"session_bot worker group {cfg.group}, bot {cfg.bot}, partition {part}")
+        cc = jsapi.ConsumerConfig(
+            durable_name=name, filter_subject=protocol.inbound_partition_filter(cfg.bot, part),
+            ack_policy=jsapi.AckPolicy.EXPLICIT, deliver_policy=jsapi.DeliverPolicy.ALL, max_ack_pending=1,
+            max_deliver=cfg.max_deliver, ack_wait=cfg.ack_wait_ms / 1000, description=desc)
+        try:
+            await js.add_consumer(protocol.INBOUND_STREAM, cc)
+        except nats.js.errors.BadRequestError:
+            # Exists with settings that cannot be updated in place: keep it (another fleet member owns them).
+            await js.consumer_info(protocol.INBOUND_STREAM, name)
 
     async def _watch_config(self, kv: Any) -> None:
         bot = self.config.bot
@@ -617,6 +623,7 @@ class Worker:
                     break
                 log.warning("fetch failed on partition %d: %s", partition, err)
                 await asyncio.sleep(1)
+                psub = await self._rebind_if_gone(partition, psub)
                 continue
             for m in msgs:
                 if self._stopping:
@@ -638,6 +645,27 @@ class Worker:
                         self._inflight.discard(task)
         with contextlib.suppress(Exception):
             await psub.unsubscribe()
+
+    async def _rebind_if_gone(self, partition: int, psub: Any) -> Any:
+        """A partition consumer that disappeared (deleted by hand, lost) is created again."""
+        assert self.js is not None
+        name = consumer_name(self.config.bot, partition, self.config.group)
+        try:
+            await self.js.consumer_info(protocol.INBOUND_STREAM, name)
+            return psub
+        except NotFoundError:
+            pass
+        except Exception:  # noqa: BLE001 - NATS unavailable: try again on the next failure
+            return psub
+        try:
+            await self._ensure_consumer(partition)
+            with contextlib.suppress(Exception):
+                await psub.unsubscribe()
+            log.warning("partition consumer %s was gone: created again", name)
+            return await self.js.pull_subscribe_bind(durable=name, stream=protocol.INBOUND_STREAM)
+        except Exception as err:  # noqa: BLE001
+            log.warning("could not create partition consumer %s again: %s", name, err)
+            return psub
 
     def _count(self, outcome: str) -> None:
         self.counters.deliveries[outcome] = self.counters.deliveries.get(outcome, 0) + 1
