@@ -426,3 +426,20 @@ async def test_a_disable_is_honoured_even_with_an_invalid_config(js, bot, worker
                  json.dumps({"v": 1, "enabled": False, "config": {"prefix": 7}, "updatedAt": 1, "updatedBy": "t"}).encode())
     await wait_until(lambda: _true(w.registry.states["echo"].refused is not None))
     assert w.registry.states["echo"].enabled is False
+
+
+async def test_an_unexpected_delivery_failure_does_not_end_the_partition_loop(js, bot, workers, monkeypatch):
+    w = await workers([echo_plugin.plugin], config(bot, partitions=1, ack_wait_ms=1_500, handler_timeout_ms=1_000))
+    real = w._deliver
+    calls = []
+
+    async def flaky(m):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("boom outside the plugins")
+        await real(m)
+
+    monkeypatch.setattr(w, "_deliver", flaky)
+    await publish_event(js, message_event(bot, "/echo survived"), 1)
+    out = await wait_until(lambda: _n(outbound(js, bot), 1), timeout=15)  # redelivered after ack_wait
+    assert [a["text"] for a in out] == ["survived"] and len(calls) == 2

@@ -641,6 +641,9 @@ class Worker:
                             pass
                         else:
                             raise
+                    except Exception:  # noqa: BLE001 - never end the partition's loop; the event comes back after ack_wait
+                        log.exception("unexpected failure delivering on partition %d", partition)
+                        self._count("error")
                     finally:
                         self._inflight.discard(task)
         with contextlib.suppress(Exception):
