@@ -25,16 +25,19 @@ def free_port() -> int:
 
 
 class NatsServer:
-    def __init__(self, *, max_payload: int | None = None):
+    def __init__(self, *, max_payload: int | None = None, extra_config: str = "", env: dict[str, str] | None = None):
         self.dir = tempfile.mkdtemp(prefix="sbpy-nats-")
         self.port = free_port()
         conf = Path(self.dir) / "server.conf"
         lines = [f"listen: 127.0.0.1:{self.port}", f'jetstream {{ store_dir: "{self.dir}/js", max_memory_store: 64MB, max_file_store: 256MB }}']
         if max_payload is not None:
             lines.append(f"max_payload: {max_payload}")
+        if extra_config:
+            lines.append(extra_config)
         conf.write_text("\n".join(lines) + "\n")
         self.log = open(Path(self.dir) / "server.log", "wb")
-        self.proc = subprocess.Popen([server_binary(), "-c", str(conf)], stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([server_binary(), "-c", str(conf)], stdout=self.log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, **(env or {})})
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -280,6 +280,20 @@ class TaskScheduler:
         self.held.clear()
 
 
+@dataclass
+class _KvEntry:
+    key: str
+    value: bytes
+    operation: str
+    revision: int
+
+
+def nuid() -> str:
+    import secrets
+
+    return secrets.token_hex(8)
+
+
 class BrokerAttachments:
     """``attachments.get``/``attachments.put`` of the broker over chunked request/reply (PROTOCOL.md §8)."""
 
@@ -430,7 +444,7 @@ class Worker:
             await asyncio.gather(self._watch_task, return_exceptions=True)
         if self._watcher is not None:
             with contextlib.suppress(Exception):
-                await self._watcher.stop()
+                await self._watcher.unsubscribe()
         if self.http is not None:
             self.http.close()
             with contextlib.suppress(Exception):
@@ -566,26 +580,32 @@ class Worker:
             elif result == "applied":
                 log.info("plugin config applied plugin=%s revision=%s enabled=%s", plugin, entry.revision, state.enabled)
 
-        watcher = await kv.watch(protocol.plugin_config_key_filter(bot))
-        self._watcher = watcher
-        # Current values first (until the watcher's "caught up" marker), so the first event sees them.
-        while True:
+        # Current records first (direct gets), so the first event sees them; then a watch, whose
+        # first deliveries repeat them harmlessly (records at or below an applied revision are skipped).
+        for p in self.plugins:
             try:
-                entry = await watcher.updates(timeout=5)
-            except asyncio.TimeoutError:
-                break
-            if entry is None:
-                break
-            apply(entry)
+                apply(await kv.get(protocol.plugin_config_key(bot, p.name)))
+            except KeyNotFoundError:
+                pass
+        updates: asyncio.Queue[Any] = asyncio.Queue()
+        # An ordered push consumer with a name: the deployment's NATS permissions allow creating
+        # consumers on KV_sb_plugins only as $JS.API.CONSUMER.CREATE.KV_sb_plugins.<name>.<...>,
+        # which nats-py's KeyValue.watch (an unnamed consumer) does not use.
+        self._watcher = await self.js.subscribe(  # type: ignore[union-attr]
+            f"$KV.{protocol.PLUGINS_BUCKET}.{protocol.plugin_config_key_filter(bot)}",
+            stream=f"KV_{protocol.PLUGINS_BUCKET}",
+            cb=updates.put,
+            ordered_consumer=True,
+            deliver_policy=jsapi.DeliverPolicy.LAST_PER_SUBJECT,
+            config=jsapi.ConsumerConfig(name=f"sbpy_cfg_{nuid()}", inactive_threshold=300),
+        )
 
         async def follow() -> None:
+            prefix = f"$KV.{protocol.PLUGINS_BUCKET}."
             while True:
-                try:
-                    entry = await watcher.updates(timeout=60)
-                except asyncio.TimeoutError:
-                    continue
-                if entry is not None:
-                    apply(entry)
+                m = await updates.get()
+                op = (m.headers or {}).get("KV-Operation", "PUT")
+                apply(_KvEntry(m.subject[len(prefix):], m.data, op, m.metadata.sequence.stream))
 
         self._watch_task = asyncio.create_task(follow(), name="sb-config-watch")
 
