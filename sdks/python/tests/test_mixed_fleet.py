@@ -177,3 +177,37 @@ async def _instance_stats(nc, instance: str) -> dict | None:
         return None
     finally:
         await sub.unsubscribe()
+
+
+async def test_a_python_worker_group_beside_plugin_host_answers_its_own_commands(nats_server, nc):
+    """The recommended deployment of a new Python plugin: its own worker group sees every event
+    next to plugin-host (whose unknown-command reply is turned off); each command gets one answer,
+    from the fleet that owns it."""
+    bot = "sidebyside"
+    js = nc.jetstream()
+    await ensure_bus(js)
+    ts = await start_plugin_host(nats_server, bot, PLUGIN_HOST_UNKNOWN_COMMAND_REPLY="", PLUGIN_HOST_INSTANCE="ts-side")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+    import notes_plugin
+
+    py = Worker([notes_plugin.plugin], WorkerConfig(bot=bot, partitions=PARTITIONS, group="py", instance="py-side",
+                                                     fetch_timeout_ms=300), nc=await nats.connect(nats_server.url))
+    try:
+        await wait_until(lambda: _instance_stats(nc, "ts-side"), timeout=30, interval=0.3)
+        await py.start()
+        events = [message_event(bot, "/echo from ts", conversation=peer(41)),
+                  message_event(bot, "/note from py", conversation=peer(42)),
+                  message_event(bot, "/echo again", conversation=peer(42))]
+        for e in events:
+            await publish_event(js, e, PARTITIONS)
+        await wait_until(lambda: _count(outbound(js, bot), 3), timeout=30)
+        await wait_until(lambda: consumers_idle(js, [consumer_name(bot, p, g) for p in range(PARTITIONS) for g in (None, "py")]),
+                         timeout=20)
+        out = await outbound(js, bot)
+        assert sorted((a["causationId"], a["plugin"], a["text"]) for a in out) == sorted([
+            (events[0]["id"], "echo", "from ts"), (events[1]["id"], "notes", "Saved note 1."), (events[2]["id"], "echo", "again")])
+        assert py.counters.handled == 3  # the group saw every event, and answered only its own command
+    finally:
+        await py.stop(grace_ms=500)
+        await py.nc.drain()
+        await stop_process(ts)
