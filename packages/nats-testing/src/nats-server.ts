@@ -55,21 +55,29 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+/**
+ * Waits until a nats-server answers on `port` with its INFO line. A bare TCP connect is not
+ * enough: Docker's port proxy accepts connections while the container is still (re)starting.
+ */
+async function waitForNats(port: number, timeoutMs: number): Promise<void> {
   const { connect } = await import("node:net");
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect(port, "127.0.0.1");
-      s.once("connect", () => {
+      const done = (v: boolean) => {
+        clearTimeout(timer);
         s.destroy();
-        resolve(true);
-      });
-      s.once("error", () => resolve(false));
+        resolve(v);
+      };
+      const timer = setTimeout(() => done(false), 1_000);
+      s.once("data", (chunk: Buffer) => done(chunk.subarray(0, 5).toString() === "INFO "));
+      s.once("error", () => done(false));
+      s.once("close", () => done(false));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nats-server did not listen on ${port} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
+    if (Date.now() > deadline) throw new Error(`nats-server did not answer on ${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -82,7 +90,7 @@ async function startBinary(config: string): Promise<TestNats> {
   let child: ChildProcess | undefined;
   const launch = async () => {
     child = spawn(bin, ["-c", confFile], { stdio: "ignore" });
-    await waitForPort(port, 15_000);
+    await waitForNats(port, 30_000);
   };
   const kill = async () => {
     const c = child;
@@ -123,7 +131,7 @@ async function startContainer(config: string, image?: string): Promise<TestNats>
     kind: "container",
     async restart() {
       await container.restart({ timeout: 0 });
-      await waitForPort(port, 15_000);
+      await waitForNats(port, 30_000);
     },
     async stop() {
       await container.stop({ timeout: 0, remove: true });
