@@ -155,3 +155,18 @@ def test_names():
     assert protocol.parse_inbound_subject("sb.in.bot.12.reaction") == protocol.InboundSubjectParts("bot", 12, "reaction")
     assert protocol.plugin_state_bucket("echo") == "sb_state_echo"
     assert protocol.retry_message_id("abc", 2) == "abc:retry:2"
+
+
+def test_numbers_follow_javascript():
+    event = dict(VALID["InboundEvent"][0])
+    raw = json.dumps(event).replace('"v": 1', '"v": 1.0').replace('"v":1', '"v":1.0')
+    assert '"v": 1.0' in raw or '"v":1.0' in raw
+    assert protocol.decode_inbound_event(raw).v == 1
+    with pytest.raises(ProtocolError) as info:
+        protocol.decode_inbound_event(raw.replace('"v": 1.0', '"v": 1.5'))
+    assert info.value.code == "PROTOCOL_INVALID"
+
+
+def test_pattern_properties_use_ecmascript_dollar():
+    stats = {"v": 1, "inFlight": 0, "handled": 0, "errors": 0, "plugins": {"echo\n": {"handled": -1, "errors": 0, "averageLatencyMs": 0}}}
+    protocol.check("WorkerStats", stats)  # the key does not match the pattern, so its value is not checked (as in AJV)

@@ -348,7 +348,16 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"(?<!\\)\$$", r"\\Z", pattern))
 
 
-_Validator = jsonschema.validators.extend(Draft7Validator, {"pattern": _pattern})
+def _pattern_properties(validator, pattern_properties, instance, schema):  # noqa: ANN001
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in pattern_properties.items():
+        for k, v in instance.items():
+            if _compiled(pattern).search(k):
+                yield from validator.descend(v, subschema, path=k, schema_path=pattern)
+
+
+_Validator = jsonschema.validators.extend(Draft7Validator, {"pattern": _pattern, "patternProperties": _pattern_properties})
 
 
 @cache
@@ -475,6 +484,13 @@ def is_valid(name: str, value: Any) -> bool:
         return False
 
 
+def _js_number(text: str) -> int | float:
+    """JSON numbers as JavaScript sees them: ``1.0`` is the integer 1 (AJV's ``const: 1`` and
+    ``type: integer`` accept it, so must we)."""
+    f = float(text)
+    return int(f) if f.is_integer() and abs(f) <= MAX_SAFE_INTEGER else f
+
+
 def _reject_constant(c: str) -> Any:
     raise ValueError("non-JSON number")
 
@@ -491,7 +507,7 @@ def decode_json(data: bytes | bytearray | memoryview | str, what: str = "message
         raise ProtocolError("PROTOCOL_TOO_LARGE", f"{what}: {len(raw)} bytes, over {MAX_BUS_MESSAGE_BYTES}")
     try:
         text = raw.decode("utf-8")
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_js_number)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ProtocolError("PROTOCOL_BAD_JSON", f"{what}: not UTF-8 JSON") from None
 
