@@ -99,5 +99,8 @@ if [[ ${SB_CHROMIUM:-1} != 0 ]] && ! command -v chromium >/dev/null 2>&1; then
   apt_install chromium
 fi
 
+# --- Python (the gateway's OpenAPI fuzz with schemathesis, sdks/python) -----------------------
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then apt_install python3 python3-venv; fi
+
 # --- dependencies ------------------------------------------------------------------------------
 (cd "$SB_ROOT" && pnpm install --frozen-lockfile --prefer-offline --reporter=silent)

@@ -10,4 +10,4 @@ cleanup() { docker ps -aq --filter label=org.testcontainers=true 2>/dev/null | x
 trap cleanup EXIT
 
 # Two cores: run at most two packages' tasks at a time.
-pnpm exec turbo run build lint typecheck check:generated test --concurrency=2 --output-logs=new-only "$@"
+pnpm exec turbo run build lint typecheck check:generated test --concurrency=2 --continue --output-logs=new-only "$@"
