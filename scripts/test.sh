@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of session_bot on a fresh Debian/Ubuntu machine: installs what is missing
 # (scripts/bootstrap.sh), then builds, lints, typechecks, checks generated files and runs
-# the unit and integration tests of every package (turbo).
+# the unit and integration tests of every package (turbo), then the Python SDK's tests.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/bootstrap.sh
@@ -9,5 +9,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cleanup() { docker ps -aq --filter label=org.testcontainers=true 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
+status=0
 # Two cores: run at most two packages' tasks at a time.
-pnpm exec turbo run build lint typecheck check:generated test --concurrency=2 --continue --output-logs=new-only "$@"
+pnpm exec turbo run build lint typecheck check:generated test --concurrency=2 --continue --output-logs=new-only "$@" || status=1
+
+# The Python plugin SDK (its own venv; interop tests use the TypeScript packages built above).
+sdks/python/run-tests.sh || status=1
+
+exit $status
