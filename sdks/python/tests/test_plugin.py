@@ -248,3 +248,17 @@ def test_worker_config_refuses_bad_values_with_a_typed_error(kwargs):
     with pytest.raises(ConfigError) as info:
         WorkerConfig(**kwargs)
     assert info.value.code == "HOST_BAD_CONFIG" and info.value.problems
+
+
+def test_env_example_is_a_valid_configuration():
+    env = {}
+    for line in (Path(__file__).resolve().parents[1] / ".env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            k, _, v = line.partition("=")
+            env[k] = v
+    c = WorkerConfig.from_env(env)
+    d = WorkerConfig.from_env({})
+    assert c.group == "py" and c.http_port == d.http_port == 9102
+    for field in ("bot", "servers", "partitions", "concurrency", "handler_timeout_ms", "ack_wait_ms", "max_deliver",
+                  "backoff_ms", "shutdown_grace_ms", "command_prefix", "plugins_enabled_by_default", "fetch_timeout_ms"):
+        assert getattr(c, field) == getattr(d, field), field
