@@ -123,3 +123,18 @@ async def test_typescript_caller_python_server(node, nats_server, nc):
         assert bytes.fromhex(out.decode().strip()) == payload(25_000)[::-1]
     finally:
         await svc.stop()
+
+
+async def test_publish_and_subscribe_chunked(nc):
+    from session_bot_plugin.chunker_nats import publish_chunked, subscribe_chunked
+
+    got = []
+
+    async def handler(data, info):
+        got.append(data)
+
+    svc = await subscribe_chunked(nc, "t.py.oneway", handler, max_fragment_bytes=300)
+    await nc.flush()
+    await publish_chunked(nc, "t.py.oneway", payload(2000), max_fragment_bytes=300, timeout_ms=5000)
+    assert got == [payload(2000)]  # the handler has run when publish returns
+    await svc.stop()

@@ -384,3 +384,22 @@ async def serve_chunked(
 
     svc.sub = await nc.subscribe(subject, queue=queue, cb=on_open)
     return svc
+
+
+async def publish_chunked(nc: NATS, subject: str, payload: bytes, **options) -> None:  # noqa: ANN003
+    """One-way delivery of any size; returns once the receiver's handler has returned
+    (``request_chunked`` with an empty reply)."""
+    await request_chunked(nc, subject, payload, **options)
+
+
+async def subscribe_chunked(nc: NATS, subject: str, handler: Callable[[bytes, RequestInfo], Awaitable[None] | None],
+                            **options) -> ChunkedService:  # noqa: ANN003
+    """Receives :func:`publish_chunked` payloads (``serve_chunked`` with an empty reply)."""
+
+    async def serve(data: bytes, info: RequestInfo) -> bytes:
+        result = handler(data, info)
+        if asyncio.iscoroutine(result):
+            await result
+        return b""
+
+    return await serve_chunked(nc, subject, serve, **options)
