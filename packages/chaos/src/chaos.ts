@@ -7,6 +7,8 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import Database from "better-sqlite3";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { Identity, MemoryStorage, SessionClient, StorageRpcNetwork } from "@session-bot/session";
 import { sleep, until, type Stack } from "./stack.js";
 
@@ -24,6 +26,11 @@ export interface ChaosOptions {
   brokerSignal: NodeJS.Signals;
   /** Longest wait for the last replies once sending and faults are done. */
   settleMs: number;
+  /**
+   * Latency of the devnet's file server, ms (default 1,500): keeps every `/hash` in a worker's
+   * hands for seconds (the broker downloads the file for it), so worker kills hit events in flight.
+   */
+  fileServerLatencyMs?: number;
   /** Seed of the random choices (which worker, when). */
   seed: number;
   log: (line: string) => void;
@@ -46,6 +53,8 @@ export interface ChaosResult {
   brokerRestarts: number;
   natsRestarts: number;
   durationMs: number;
+  /** Deliveries beyond the first, from JetStream's consumer sequence numbers. */
+  redeliveries: { inbound: number; outbound: number };
   actions: string[];
   /** Client side: replies per expected key. */
   missing: string[];
@@ -90,6 +99,12 @@ export async function runChaos(stack: Stack, o: ChaosOptions): Promise<ChaosResu
     o.log(l);
   };
   act(`seed ${o.seed}: ${o.identities} identities, ${o.messages} messages, ${o.workerKills} worker kills, broker restart (${o.brokerSignal}), nats-server restart`);
+
+  const latency = o.fileServerLatencyMs ?? 1_500;
+  if (latency > 0) {
+    await stack.devnetFault("file-server", { kind: "latency", ms: latency });
+    act(`devnet file server answers after ${latency} ms (every /hash stays in flight that long)`);
+  }
 
   // The bot's Session ID, through the admin API with the real token.
   const bot = await stack.adminJson<{ sessionId: string }>("/admin/bot");
@@ -170,11 +185,19 @@ export async function runChaos(stack: Stack, o: ChaosOptions): Promise<ChaosResu
     at,
     name: "worker kill",
     run: async () => {
+      // Prefer a worker that is handling an event right now (watched for a few seconds through
+      // GET /admin/workers); else a random one.
+      let busy: { i: number; inFlight: number } | undefined;
+      for (let tries = 0; tries < 8 && busy === undefined; tries++) {
+        const list = await stack.adminJson<{ items: { instance?: string; stats?: { inFlight: number } }[] }>("/admin/workers").catch(() => ({ items: [] }));
+        const hit = list.items.find((w) => (w.stats?.inFlight ?? 0) > 0 && w.instance?.startsWith("worker-"));
+        if (hit) busy = { i: Number(hit.instance!.slice("worker-".length)) - 1, inFlight: hit.stats!.inFlight };
+      }
       const alive = stack.workers.map((w, i) => (w.running ? i : -1)).filter((i) => i >= 0);
-      const i = alive[Math.floor(random() * alive.length)]!;
+      const i = busy !== undefined && stack.workers[busy.i]?.running ? busy.i : alive[Math.floor(random() * alive.length)]!;
       const pid = stack.workers[i]!.pid;
       await stack.killWorker(i);
-      act(`SIGKILL plugin-host-${i + 1} (pid ${pid}) after ${sentCount} messages sent`);
+      act(`SIGKILL plugin-host-${i + 1} (pid ${pid}; ${busy?.i === i ? `${busy.inFlight} event(s) in flight` : "picked at random"}) after ${sentCount} messages sent`);
       await sleep(500 + Math.floor(random() * 1500));
       await stack.restartWorker(i);
       act(`plugin-host-${i + 1} started again (pid ${stack.workers[i]!.pid}), listed by GET /admin/workers`);
@@ -237,6 +260,7 @@ export async function runChaos(stack: Stack, o: ChaosOptions): Promise<ChaosResu
     }
   }
 
+  const redeliveries = await countRedeliveries(stack.natsUrl);
   const missing = expected.filter((e) => !received.has(e.key)).map((e) => `${e.from} ${e.kind} ${e.key}`);
   const duplicated = [...received].filter(([, n]) => n > 1).map(([key, count]) => ({ key, count }));
   const db = checkDatabase(stack.brokerDbFile, expected);
@@ -248,6 +272,7 @@ export async function runChaos(stack: Stack, o: ChaosOptions): Promise<ChaosResu
     brokerRestarts: stack.broker.starts - 1,
     natsRestarts: stack.nats.starts - 1,
     durationMs: Date.now() - t0,
+    redeliveries,
     actions,
     missing,
     duplicated,
@@ -258,6 +283,7 @@ export async function runChaos(stack: Stack, o: ChaosOptions): Promise<ChaosResu
     `tallies: sent ${result.sent} (${result.echo} /echo, ${result.hashes} /hash); replies received ${received.size}, missing ${missing.length}, ` +
       `answered twice ${duplicated.length}, unexpected ${unexpected.length}; database: inbound published ${db.inboundPublished}, outbound sent ${db.outboundSent}, ` +
       `bad inbound ${db.inboundBad.length}, bad outbound ${db.outboundBad.length}, dead letters ${db.deadLetters}; ` +
+      `redeliveries: ${redeliveries.inbound} inbound (plugin-hosts), ${redeliveries.outbound} outbound (broker); ` +
       `${result.workerKills} worker kills, ${result.brokerRestarts} broker restart(s), ${result.natsRestarts} nats-server restart(s), ${(result.durationMs / 1000).toFixed(0)} s`,
   );
   return result;
@@ -290,5 +316,27 @@ function checkDatabase(file: string, expected: Expected[]): ChaosResult["db"] {
     return { inboundPublished, inboundBad, outboundSent, outboundBad, outboundKeysNotSent, deadLetters };
   } finally {
     db.close();
+  }
+}
+
+/**
+ * Deliveries beyond the first on each stream's consumers: every delivery, redeliveries included,
+ * takes the next consumer sequence, so the sum of `delivered.consumer_seq` over the consumers that
+ * split a stream, minus the stream's messages, is the number of redeliveries (after a kill, a nak or
+ * a lost ack).
+ */
+async function countRedeliveries(natsUrl: string): Promise<{ inbound: number; outbound: number }> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const count = async (stream: string) => {
+      let deliveries = 0;
+      for await (const c of jsm.consumers.list(stream)) deliveries += c.delivered.consumer_seq;
+      const info = await jsm.streams.info(stream);
+      return Math.max(0, deliveries - info.state.messages);
+    };
+    return { inbound: await count("SB_INBOUND"), outbound: await count("SB_OUTBOUND") };
+  } finally {
+    await nc.close();
   }
 }

@@ -311,6 +311,13 @@ export class Stack {
     return (await r.json()) as T;
   }
 
+  /** Injects a devnet fault through its HTTP admin endpoint (`POST <seed>/_devnet/faults`). */
+  async devnetFault(target: string | number, fault: { kind: string; ms?: number; count?: number }): Promise<void> {
+    const seed = this.devnetInfo.seedUrls[0]!.replace(/\/json_rpc$/, "");
+    const r = await fetch(`${seed}/_devnet/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ target, fault }) });
+    if (!r.ok) throw new Error(`devnet fault refused: ${r.status} ${await r.text()}`);
+  }
+
   /** Instances the gateway lists under /admin/workers. */
   async workerInstances(): Promise<string[]> {
     const list = await this.adminJson<{ items: { instance: string }[] }>("/admin/workers");
