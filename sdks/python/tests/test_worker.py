@@ -275,12 +275,14 @@ async def test_graceful_stop_finishes_or_hands_over(js, bot, workers):
     assert [a["text"] for a in await outbound(js, bot)] == ["done"]
     assert await consumers_idle(js, names(bot, 1))
     # A stop with no grace cancels the handler; the event is nak'ed and another worker answers.
-    w2 = await workers([p], config(bot, partitions=1, instance=f"w2-{bot}"))
+    # ack_wait far beyond the wait below: only the nak can bring the event back that fast.
+    w2 = await workers([p], config(bot, partitions=1, instance=f"w2-{bot}", ack_wait_ms=60_000))
+    assert (await js.consumer_info(protocol.INBOUND_STREAM, names(bot, 1)[0])).config.ack_wait == 60
     await publish_event(js, message_event(bot, "/slow"), 1)
     await wait_until(lambda: _true(len(w2._inflight) == 1))
     await w2.stop(grace_ms=0)
     assert w2.counters.deliveries.get("shutdown") == 1
-    await workers([p], config(bot, partitions=1, instance=f"w3-{bot}"))
+    await workers([p], config(bot, partitions=1, instance=f"w3-{bot}", ack_wait_ms=60_000))
     out = await wait_until(lambda: _n(outbound(js, bot), 2), timeout=5)  # well before ack_wait would expire
     assert [a["text"] for a in out] == ["done", "done"]
 
