@@ -63,7 +63,7 @@ def names(bot: str, partitions: int = 2, group: str | None = None) -> list[str]:
 
 
 async def test_replies_once_per_event_with_protocol_ids_and_headers(js, bot, workers):
-    await workers([echo_plugin.plugin], config(bot))
+    w = await workers([echo_plugin.plugin], config(bot))
     events = [message_event(bot, f"/echo hello {i}", conversation=peer(i)) for i in range(4)]
     for e in events:
         await publish_event(js, e, 2)
@@ -80,9 +80,14 @@ async def test_replies_once_per_event_with_protocol_ids_and_headers(js, bot, wor
         assert m.headers[protocol.HEADER_PROTOCOL_VERSION] == "1"
         assert m.subject == f"sb.out.{bot}.send"
     await wait_until(lambda: consumers_idle(js, names(bot)))
-    # a redelivered (republished past dedup) event yields the same id: the stream drops the repeat
-    await publish_event(js, dict(events[0], id=events[0]["id"]), 2)
-    await asyncio.sleep(0.5)
+    # The same event again under another Nats-Msg-Id (a dead-letter retry, `<id>:retry:1`): the
+    # worker handles it again, its reply has the same action id, and SB_OUTBOUND drops the repeat.
+    handled = w.counters.handled
+    e0 = events[0]
+    await publish_raw(js, bot, protocol.partition_of(e0["conversation"], 2), "message", json.dumps(e0).encode(),
+                      protocol.retry_message_id(e0["id"], 1))
+    await wait_until(lambda: _true(w.counters.handled == handled + 1))
+    await wait_until(lambda: consumers_idle(js, names(bot)))
     assert len(await outbound(js, bot)) == 4
 
 
