@@ -134,8 +134,8 @@ async def test_per_conversation_order_across_two_workers(js, bot, workers):
         active[conv] -= 1
 
     cfg = config(bot, partitions=4)
-    await workers([p], cfg)
-    await workers([p], config(bot, partitions=4, instance=f"w2-{bot}"))
+    w1 = await workers([p], cfg)
+    w2 = await workers([p], config(bot, partitions=4, instance=f"w2-{bot}"))
     convs = [peer(10 + i) for i in range(3)]
     for n in range(8):
         for c in convs:
@@ -143,6 +143,9 @@ async def test_per_conversation_order_across_two_workers(js, bot, workers):
     await wait_until(lambda: _done(seen, convs, 8), timeout=20)
     assert all(seen[c] == list(range(8)) for c in convs), seen
     assert overlaps == []
+    await wait_until(lambda: consumers_idle(js, names(bot, 4)))
+    assert w1.counters.handled > 0 and w2.counters.handled > 0  # both workers took part
+    assert w1.counters.handled + w2.counters.handled == 24
 
 
 async def _done(seen, convs, n):
