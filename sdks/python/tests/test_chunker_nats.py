@@ -138,3 +138,24 @@ async def test_publish_and_subscribe_chunked(nc):
     await publish_chunked(nc, "t.py.oneway", payload(2000), max_fragment_bytes=300, timeout_ms=5000)
     assert got == [payload(2000)]  # the handler has run when publish returns
     await svc.stop()
+
+
+async def test_server_bounds_the_bytes_held_across_transfers(nc):
+    gate = asyncio.Event()
+
+    async def slow(req, info):
+        await gate.wait()
+        return b"ok"
+
+    svc = await serve_chunked(nc, "t.py.buffer", slow, max_buffered_bytes=3000)
+    await nc.flush()
+    first = asyncio.create_task(request_chunked(nc, "t.py.buffer", payload(2000), timeout_ms=5000))
+    await asyncio.sleep(0.3)
+    assert svc.active == 1 and svc.buffered_bytes == 2000
+    with pytest.raises(ChunkError) as info:
+        await request_chunked(nc, "t.py.buffer", payload(2000), timeout_ms=5000)
+    assert info.value.code == "CHUNK_REMOTE" and info.value.remote_code == "CHUNK_BUFFER_FULL"
+    gate.set()
+    assert await first == b"ok"
+    await svc.stop()
+    assert svc.buffered_bytes == 0

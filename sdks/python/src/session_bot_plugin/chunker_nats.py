@@ -252,11 +252,17 @@ class ChunkedService:
     def __init__(self) -> None:
         self.sub = None
         self.tasks: set[asyncio.Task] = set()
+        self.claims: dict[asyncio.Task | None, int] = {}
         self.stopped = False
 
     @property
     def active(self) -> int:
         return len(self.tasks)
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Request bytes claimed by the transfers in progress (bounded by ``max_buffered_bytes``)."""
+        return sum(self.claims.values())
 
     async def stop(self, *, abort: bool = False) -> None:
         self.stopped = True
@@ -283,6 +289,7 @@ async def serve_chunked(
     max_request_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
     max_fragments: int = DEFAULT_MAX_FRAGMENTS,
     max_pending: int = 32,
+    max_buffered_bytes: int = 256 * 1024 * 1024,
     transfer_timeout_ms: int = DEFAULT_TRANSFER_TIMEOUT_MS,
 ) -> ChunkedService:
     """Answers chunked requests on ``subject``: ``handler(request, info)`` returns the reply bytes;
@@ -304,6 +311,14 @@ async def serve_chunked(
             down = _Incoming(max_payload_bytes=max_request_bytes, max_fragments=max_fragments,
                              transfer_timeout_ms=transfer_timeout_ms, window_bytes=window_bytes)
             first = decode_fragment(open_msg.data)
+            if first.total_bytes > max_request_bytes:
+                raise ChunkError("CHUNK_TOO_LARGE", f"request of {first.total_bytes} bytes, limit {max_request_bytes}",
+                                 limit=max_request_bytes, actual=first.total_bytes)
+            if svc.buffered_bytes + first.total_bytes > max_buffered_bytes:
+                raise ChunkError("CHUNK_BUFFER_FULL", f"{svc.buffered_bytes} request bytes held, limit {max_buffered_bytes}",
+                                 limit=max_buffered_bytes, actual=svc.buffered_bytes + first.total_bytes)
+            me = asyncio.current_task()
+            svc.claims[me] = first.total_bytes
 
             async def on_msg(m: Msg) -> None:
                 await q.put(m)
@@ -366,6 +381,7 @@ async def serve_chunked(
             if caller:
                 await _publish_error(nc, caller, "error", ChunkError("CHUNK_ABORTED", "service stopping"))
         finally:
+            svc.claims.pop(asyncio.current_task(), None)
             if sub is not None:
                 try:
                     await sub.unsubscribe()
