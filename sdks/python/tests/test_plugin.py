@@ -262,3 +262,21 @@ def test_env_example_is_a_valid_configuration():
     for field in ("bot", "servers", "partitions", "concurrency", "handler_timeout_ms", "ack_wait_ms", "max_deliver",
                   "backoff_ms", "shutdown_grace_ms", "command_prefix", "plugins_enabled_by_default", "fetch_timeout_ms"):
         assert getattr(c, field) == getattr(d, field), field
+
+
+async def test_react_mark_read_typing_and_targets():
+    p = Plugin("acts", version="1.0.0", description="")
+
+    @p.on_reaction
+    async def on_reaction(ctx) -> None:
+        await ctx.react("👍", target=ctx.event.target)
+        await ctx.react("👍", remove=True)
+        await ctx.mark_read()
+        await ctx.typing("stopped")
+
+    r = await Harness(p).reaction("❤️")
+    assert [(a["action"], a.get("op"), a.get("state")) for a in r.actions] == [
+        ("react", "add", None), ("react", "remove", None), ("read", None, None), ("typing", None, "stopped")]
+    assert r.actions[0]["target"] == {"timestamp": 1, "author": "05" + "b" * 64}
+    assert r.actions[1]["target"]["author"] == TEST_USER
+    assert [a["id"] for a in r.actions] == [protocol.derive_action_id(r.actions[0]["causationId"], "acts", i) for i in range(4)]

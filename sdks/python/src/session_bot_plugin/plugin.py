@@ -502,7 +502,10 @@ class EventContext(BaseContext):
         """Answers in the conversation; text over 2,000 characters is split; ``Reply(quote=True)`` quotes the message."""
         await self._inv.send_content(self.conversation, content, self._self_ref)
 
-    async def react(self, emoji: str, *, remove: bool = False, target: dict[str, Any] | None = None) -> None:
+    async def react(self, emoji: str, *, remove: bool = False, target: dict[str, Any] | models.MessageRef | None = None) -> None:
+        """Reacts to the event's message, or to ``target`` ({timestamp, author})."""
+        if isinstance(target, pydantic.BaseModel):
+            target = target.model_dump(mode="json", exclude_unset=True)
         await self._inv.emit({"action": "react", "conversation": self.conversation, "op": "remove" if remove else "add",
                               "emoji": emoji, "target": target or self._self_ref})
 
