@@ -453,3 +453,17 @@ async def test_an_unexpected_delivery_failure_does_not_end_the_partition_loop(js
     await publish_event(js, message_event(bot, "/echo survived"), 1)
     out = await wait_until(lambda: _n(outbound(js, bot), 1), timeout=15)  # redelivered after ack_wait
     assert [a["text"] for a in out] == ["survived"] and len(calls) == 2
+
+
+async def test_a_dead_letter_that_cannot_be_published_keeps_the_event(js, bot, workers):
+    w = await workers([echo_plugin.plugin], config(bot, partitions=1))
+    await js.delete_stream(protocol.DEAD_LETTER_STREAM)
+    try:
+        await publish_raw(js, bot, 0, "message", b"not json", f"poison-{bot}")
+        await wait_until(lambda: _true(w.counters.deliveries.get("nak", 0) >= 1))  # kept, not terminated
+        assert w.counters.deliveries.get("poison") is None
+    finally:
+        await ensure_bus(js)
+    dls = await wait_until(lambda: _n(dead_letters(js, bot), 1), timeout=15)  # a retry records it once SB_DEAD is back
+    assert dls[0]["reason"]["code"] == "PROTOCOL_BAD_JSON" and dls[0]["deliveries"] >= 2
+    await wait_until(lambda: consumers_idle(js, names(bot, 1)))
