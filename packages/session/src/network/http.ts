@@ -118,6 +118,10 @@ export function httpRequest(options: HttpRequestOptions): Promise<HttpResponse> 
         res.on("error", (cause) => finish(new SessionError("SESSION_NETWORK", `reading the response of ${where} failed`, { cause })));
       },
     );
+    // Listen before anything can destroy the request (an already-aborted signal, the timer):
+    // a destroyed request emits "error" ("socket hang up"), and with no listener that is an
+    // uncaught exception that ends the process.
+    req.on("error", (cause) => finish(new SessionError("SESSION_NETWORK", `request to ${where} failed: ${cause.message}`, { cause })));
     const timer = setTimeout(() => {
       finish(new SessionError("SESSION_TIMEOUT", `request to ${where} timed out after ${options.timeoutMs} ms`));
     }, options.timeoutMs);
@@ -127,7 +131,6 @@ export function httpRequest(options: HttpRequestOptions): Promise<HttpResponse> 
       return;
     }
     options.signal?.addEventListener("abort", onAbort, { once: true });
-    req.on("error", (cause) => finish(new SessionError("SESSION_NETWORK", `request to ${where} failed: ${cause.message}`, { cause })));
     if (body !== undefined) req.end(body);
     else req.end();
   });

@@ -158,4 +158,23 @@ describe("httpRequest", () => {
     await expect(p).rejects.toMatchObject({ code: "SESSION_CLOSED" });
     await expect(httpRequest({ ...base, url: "http://127.0.0.1:1/", timeoutMs: 1000 })).rejects.toMatchObject({ code: "SESSION_NETWORK" });
   });
+
+  it("refuses a request whose signal is already aborted without an uncaught 'socket hang up'", async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown): void => {
+      uncaught.push(err);
+    };
+    process.on("uncaughtException", onUncaught);
+    try {
+      const abort = new AbortController();
+      abort.abort();
+      const base = { method: "GET" as const, trust: { kind: "system" as const }, maxResponseBytes: 1_000 };
+      await expect(httpRequest({ ...base, url: `http://127.0.0.1:${port}/slow`, timeoutMs: 5000, signal: abort.signal })).rejects.toMatchObject({ code: "SESSION_CLOSED" });
+      // The destroyed request reports its error on a later tick: give it the chance.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off("uncaughtException", onUncaught);
+    }
+  });
 });
