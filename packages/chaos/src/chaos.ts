@@ -185,12 +185,13 @@ export async function runChaos(stack: Stack, o: ChaosOptions): Promise<ChaosResu
     at,
     name: "worker kill",
     run: async () => {
-      // Prefer a worker that is handling an event right now (watched for a few seconds through
-      // GET /admin/workers); else a random one.
+      // Prefer a worker that is handling an event right now (a random one of those, watched for a few
+      // seconds through GET /admin/workers); else a random one.
       let busy: { i: number; inFlight: number } | undefined;
       for (let tries = 0; tries < 8 && busy === undefined; tries++) {
         const list = await stack.adminJson<{ items: { instance?: string; stats?: { inFlight: number } }[] }>("/admin/workers").catch(() => ({ items: [] }));
-        const hit = list.items.find((w) => (w.stats?.inFlight ?? 0) > 0 && w.instance?.startsWith("worker-"));
+        const hits = list.items.filter((w) => (w.stats?.inFlight ?? 0) > 0 && w.instance?.startsWith("worker-"));
+        const hit = hits[Math.floor(random() * hits.length)];
         if (hit) busy = { i: Number(hit.instance!.slice("worker-".length)) - 1, inFlight: hit.stats!.inFlight };
       }
       const alive = stack.workers.map((w, i) => (w.running ? i : -1)).filter((i) => i >= 0);

@@ -267,6 +267,8 @@ export class Stack {
       NATS_URL: this.natsUrl,
       GATEWAY_PORT: String(this.gatewayPort),
       GATEWAY_ADMIN_TOKENS_FILE: tokenFile,
+      // The controller polls the admin API while workers restart; the default 300/min is not under test here.
+      GATEWAY_RATE_LIMIT_MAX: "5000",
     });
     this.gateway.start();
     await this.waitReady(120_000);
@@ -333,7 +335,7 @@ export class Stack {
   async restartWorker(i: number, timeoutMs = 90_000): Promise<void> {
     const w = this.workers[i]!;
     w.start();
-    await until(`worker-${i + 1} registered again`, async () => ((await this.workerInstances()).includes(`worker-${i + 1}`) ? true : undefined), timeoutMs, 500);
+    await until(`worker-${i + 1} registered again`, async () => ((await this.workerInstances()).includes(`worker-${i + 1}`) ? true : undefined), timeoutMs, 1_000);
   }
 
   /** Stops the broker with `signal` and starts it again on the same data dir; waits for /readyz. */

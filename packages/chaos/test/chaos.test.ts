@@ -15,8 +15,8 @@ const LONG = process.env.SB_CHAOS === "long";
 const seed = process.env.SB_CHAOS_SEED ? Number(process.env.SB_CHAOS_SEED) : Math.floor(Math.random() * 2 ** 31);
 const profile: Omit<ChaosOptions, "log" | "seed"> = LONG
   ? { identities: 20, messages: 2_000, paceMs: 1_500, workerKills: 12, brokerSignal: "SIGKILL", settleMs: 300_000 }
-  : { identities: 5, messages: 100, paceMs: 1_000, workerKills: 3, brokerSignal: "SIGTERM", settleMs: 90_000 };
-const RUN_TIMEOUT = LONG ? 1_800_000 : 420_000;
+  : { identities: 5, messages: 100, paceMs: 1_000, workerKills: 3, brokerSignal: "SIGTERM", settleMs: 180_000 };
+const RUN_TIMEOUT = LONG ? 1_800_000 : 600_000;
 
 let stack: Stack;
 let result: ChaosResult | undefined;
