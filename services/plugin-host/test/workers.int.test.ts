@@ -76,6 +76,16 @@ describe("plugin-host workers", () => {
     await waitFor(async () => (await repliesTo(peer(300))).some((s) => s.text === "after poison"), 20_000, "reply after poison");
   });
 
+  it("acks and ignores an event of an unknown kind (from a newer broker) and moves on", async () => {
+    const ev = { ...message(peer(310), "from the future"), kind: "hologram" };
+    const p = partitionOf(ev.conversation, PARTITIONS);
+    await bus.js.publish(`sb.in.${BOT}.${p}.hologram`, new TextEncoder().encode(JSON.stringify(ev)), { msgID: ev.id });
+    await publishEvent(bus, message(peer(310), "/echo after the unknown kind"), PARTITIONS);
+    await waitFor(async () => (await repliesTo(peer(310))).some((s) => s.text === "after the unknown kind"), 20_000, "reply after unknown kind");
+    expect((await deadLetters(bus)).find((d) => d.source.messageId === ev.id)).toBeUndefined();
+    expect((await repliesTo(peer(310))).map((s) => s.text)).toEqual(["after the unknown kind"]);
+  });
+
   it("dead-letters a body that is not an InboundEvent at once", async () => {
     await bus.js.publish(`sb.in.${BOT}.3.message`, new TextEncoder().encode('{"kind":"message"}'), { msgID: "garbage-1" });
     const dl = await waitFor(async () => (await deadLetters(bus)).find((d) => d.source.subject === `sb.in.${BOT}.3.message`), 10_000, "poison dl");

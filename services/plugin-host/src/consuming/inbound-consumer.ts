@@ -37,7 +37,7 @@ export interface InboundConsumerOptions {
 }
 
 /** What happened to one delivery (for metrics and tests). */
-export type DeliveryOutcome = "ack" | "nak" | "dead_letter" | "poison" | "shutdown";
+export type DeliveryOutcome = "ack" | "nak" | "dead_letter" | "poison" | "ignored" | "shutdown";
 
 export interface InboundConsumerDeps {
   readonly js: JetStreamClient;
@@ -173,6 +173,14 @@ export class InboundConsumer {
       event = decodeInboundEvent(m.data);
     } catch (err) {
       const code = isProtocolError(err) ? err.code : DEAD_LETTER_REASONS.INVALID;
+      if (code === "PROTOCOL_UNKNOWN_KIND") {
+        // A kind from a newer broker (PROTOCOL.md §2.5): this worker has nothing to run on it,
+        // and a newer worker in the fleet may. Ack and count; it is not a poison message.
+        this.deps.log.info({ subject: m.subject, seq: m.info.streamSequence }, "inbound event of an unknown kind: ignored");
+        await m.ackAck().catch((e: unknown) => this.deps.log.warn({ err: e }, "ack failed; the event will be redelivered"));
+        this.deps.onDelivery?.("ignored", partition);
+        return;
+      }
       const message = err instanceof Error ? err.message : String(err);
       this.deps.log.warn({ subject: m.subject, seq: m.info.streamSequence, code }, "invalid inbound event: dead-lettered");
       await this.deadLetter(m, { code, message }, undefined, "poison", partition);

@@ -18,7 +18,7 @@ export function createMetrics(inFlight: () => number): HostMetrics {
   collectDefaultMetrics({ register: registry });
   return {
     registry,
-    deliveries: new Counter({ name: "sb_plugin_host_deliveries_total", help: "Inbound deliveries by outcome (ack, nak, dead_letter, poison, shutdown).", labelNames: ["outcome"], registers: [registry] }),
+    deliveries: new Counter({ name: "sb_plugin_host_deliveries_total", help: "Inbound deliveries by outcome (ack, nak, dead_letter, poison, ignored, shutdown).", labelNames: ["outcome"], registers: [registry] }),
     pluginEvents: new Counter({ name: "sb_plugin_host_plugin_events_total", help: "Events handled per plugin by outcome (ok, error, timeout).", labelNames: ["plugin", "outcome"], registers: [registry] }),
     pluginLatency: new Histogram({
       name: "sb_plugin_host_plugin_handler_seconds",
