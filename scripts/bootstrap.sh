@@ -100,7 +100,9 @@ if [[ ${SB_CHROMIUM:-1} != 0 ]] && ! command -v chromium >/dev/null 2>&1; then
 fi
 
 # --- Python (the gateway's OpenAPI fuzz with schemathesis, sdks/python) -----------------------
-if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then apt_install python3 python3-venv; fi
+py_ok() { python3 -c 'import sys, venv, ensurepip; sys.exit(0 if sys.version_info >= (3, 11) else 1)' >/dev/null 2>&1; }
+py_ok || apt_install python3 python3-venv
+py_ok || { say "sdks/python needs python3 >= 3.11 with venv (found $(python3 --version 2>&1))"; exit 1; }
 
 # --- dependencies ------------------------------------------------------------------------------
 (cd "$SB_ROOT" && pnpm install --frozen-lockfile --prefer-offline --reporter=silent)
