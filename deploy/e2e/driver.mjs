@@ -27,7 +27,10 @@ log("driver ready", { user: user.sessionId, bot: botId, mode });
 
 const replies = [];
 user.on("message", (m) => {
-  if (m.sender === botId) replies.push(m.text);
+  if (m.sender !== botId) return;
+  replies.push(m.text);
+  // progress for the caller (the e2e test kills a worker on the first answer of a burst)
+  log("reply", { n: replies.length });
 });
 user.startPolling();
 const deadline = Date.now() + timeoutMs;

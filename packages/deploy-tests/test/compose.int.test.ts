@@ -71,14 +71,14 @@ describe("deploy/init-env.sh", () => {
 
 describe("docker-compose.yaml", () => {
   it("runs NATS, broker, plugin-host and gateway by default, and the devnet only with --profile dev", () => {
-    expect(Object.keys(prod.services).sort()).toEqual(["broker", "gateway", "nats", "plugin-host"]);
-    expect(Object.keys(dev.services).sort()).toEqual(["broker", "devnet", "gateway", "nats", "plugin-host"]);
+    expect(Object.keys(prod.services).sort()).toEqual(["broker", "broker-net", "gateway", "nats", "plugin-host"]);
+    expect(Object.keys(dev.services).sort()).toEqual(["broker", "broker-net", "devnet", "gateway", "nats", "plugin-host"]);
     // the terminal client is run on demand (`docker compose run --rm chat`), never started by `up`
-    expect(Object.keys(chat.services).sort()).toEqual(["broker", "chat", "devnet", "gateway", "nats", "plugin-host"]);
+    expect(Object.keys(chat.services).sort()).toEqual(["broker", "broker-net", "chat", "devnet", "gateway", "nats", "plugin-host"]);
   });
 
   it("refuses to render without the secrets (no silent empty password)", () => {
-    expect(() => composeConfig("/dev/null")).toThrow(/NATS_BROKER_PASSWORD/);
+    expect(() => composeConfig("/dev/null")).toThrow(/NATS_(BROKER|PLUGIN_HOST|GATEWAY)_PASSWORD is missing a value/);
   });
 
   it("gives each service only its own NATS password, and the mnemonic and admin tokens as files", () => {
@@ -138,7 +138,7 @@ describe("docker-compose.yaml", () => {
   });
 
   it("every long-running service restarts, runs read-only and without capabilities", () => {
-    for (const name of ["nats", "broker", "plugin-host", "gateway", "devnet"]) {
+    for (const name of ["nats", "broker-net", "broker", "plugin-host", "gateway", "devnet"]) {
       const s = dev.services[name]!;
       expect(s.restart, name).toBe("unless-stopped");
       expect(s.read_only, name).toBe(true);
@@ -146,7 +146,10 @@ describe("docker-compose.yaml", () => {
   });
 
   it("the devnet (dev profile) lives in the broker's network namespace, and .env.example selects it", () => {
-    expect(dev.services.devnet!.network_mode).toBe("service:broker");
+    // both join broker-net, so either can restart without cutting the other off
+    expect(dev.services.broker!.network_mode).toBe("service:broker-net");
+    expect(dev.services.devnet!.network_mode).toBe("service:broker-net");
+    expect(chat.services.chat!.network_mode).toBe("service:broker-net");
     expect(dev.services.devnet!.healthcheck?.test?.length).toBeGreaterThan(0);
     expect(dev.services.broker!.environment).toMatchObject({
       SESSION_NETWORK: "devnet",
