@@ -29,7 +29,9 @@ beforeAll(async () => {
   execFileSync(join(PACKAGE_DIR, "scripts", "fuzz-setup.sh"), { stdio: "inherit", timeout: 300_000 });
   if (!existsSync(SCHEMATHESIS)) throw new Error("schemathesis is not installed in .venv");
   fx = await startFleetFixture({ hosts: 1 });
-  app = await buildTestApp(fx, { rateLimit: { max: 1_000_000, windowMs: 60_000 } });
+  // Two schemathesis workers keep this 2-core machine busy: a 150 ms discovery window could miss
+  // the fixture plugin-host's $SRV.PING answer and make /readyz a (correct, but unwanted) 503.
+  app = await buildTestApp(fx, { rateLimit: { max: 1_000_000, windowMs: 60_000 } }, { discoveryWaitMs: 1_000 });
   base = await app.listen({ host: "127.0.0.1", port: 0 });
   reportDir = mkdtempSync(join(tmpdir(), "gw-fuzz-"));
 }, 360_000);
