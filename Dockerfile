@@ -146,7 +146,10 @@ LABEL org.opencontainers.image.title="session-bot gateway" \
 # ---------------------------------------------------------------------------------------------
 FROM runtime AS devnet
 COPY --from=build --chown=0:0 /out/devnet /app
-EXPOSE 8090
-CMD ["node", "dist/cli/devnet.js", "--http", "--host", "0.0.0.0", "--port", "8090", "--data-dir", "/data"]
+# The devnet binds loopback only (by design): run it in the network namespace of its client
+# (compose: broker-net; Kubernetes: a sidecar of the broker pod). Seed 22100, file server 22101.
+CMD ["node", "dist/cli/devnet.js", "--http", "--port", "22100", "--data-dir", "/data", "--persist"]
+HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "/usr/local/lib/session-bot/healthcheck.mjs", "DEVNET_FILE_SERVER_PORT", "22101", "/", "any"]
 LABEL org.opencontainers.image.title="session-bot devnet" \
       org.opencontainers.image.description="Offline Session network (storage-server RPC + file server) for development and tests."

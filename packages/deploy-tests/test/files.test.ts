@@ -61,7 +61,7 @@ describe("Dockerfile", () => {
     }
     const copies = ins.filter((i) => i.keyword === "COPY" && i.args.includes("--from=build"));
     expect(copies.map((c) => c.args)).toEqual([`--from=build --chown=0:0 /out/${target} /app`]);
-    if (target !== "devnet") expect(last("HEALTHCHECK")).toMatch(/healthcheck\.mjs/);
+    expect(last("HEALTHCHECK")).toMatch(/healthcheck\.mjs/);
   });
 
   it("no secret is baked in: no ENV or ARG names a password, token or mnemonic", () => {
