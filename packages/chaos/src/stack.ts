@@ -119,6 +119,11 @@ export class Service {
     }
   }
 
+  /** SIGKILL without waiting (for a process `exit` hook, where nothing asynchronous runs). */
+  killNow(): void {
+    if (this.running) this.#child?.kill("SIGKILL");
+  }
+
   /** How the last run ended (`null` while running). */
   get exit(): { code: number | null; signal: string | null } | null {
     const c = this.#child;
@@ -158,6 +163,7 @@ export class Stack {
   devnetInfo!: { seedUrls: string[]; fileServerUrl: string; scheme: string };
   readonly brokerDataDir: string;
   private readonly keep: boolean;
+  #unhook: () => void = () => undefined;
 
   private constructor(readonly options: StackOptions) {
     this.runDir = mkdtempSync(join(options.parentDir ?? tmpdir(), "sb-chaos-"));
@@ -181,6 +187,11 @@ export class Stack {
 
   static async start(options: StackOptions = {}): Promise<Stack> {
     const s = new Stack(options);
+    // If the test process ends without stop() (an uncaught error, a runner shutting down), take
+    // the children along instead of leaving a nats-server and friends behind.
+    const orphans = () => s.services.forEach((svc) => svc.killNow());
+    process.once("exit", orphans);
+    s.#unhook = () => process.off("exit", orphans);
     try {
       await s.boot();
     } catch (err) {
@@ -365,11 +376,7 @@ export class Stack {
   /** Stops everything (gateway and workers first, NATS last) and removes the run dir unless kept. */
   async stop(): Promise<void> {
     for (const svc of [...this.services].reverse()) await svc.stop("SIGTERM", 15_000).catch(() => undefined);
+    this.#unhook();
     if (!this.keep) rmSync(this.runDir, { recursive: true, force: true });
-  }
-
-  /** Stops every process but keeps the run dir (logs, database) for the checks; `stop()` removes it. */
-  async stopProcesses(): Promise<void> {
-    for (const svc of [...this.services].reverse()) await svc.stop("SIGTERM", 15_000);
   }
 }
