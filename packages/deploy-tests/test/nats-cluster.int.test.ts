@@ -52,7 +52,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await nc?.close().catch(() => {});
+  // containers first: a hanging close must not leave them running
   for (const n of names) {
     try {
       docker(["rm", "-f", n]);
@@ -65,6 +65,7 @@ afterAll(async () => {
   } catch {
     /* already gone */
   }
+  await Promise.race([nc?.close().catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
 });
 
 describe("k8s NATS configuration", () => {
