@@ -1,6 +1,7 @@
 /**
  * The chaos run: chat identities (in-process `SessionClient`s over the devnet) send `/echo <token>`
- * and `/hash` + a small random file to the bot while a controller SIGKILLs plugin-host workers
+ * and `/hash` + a small random file to the bot, with garbage payloads stored on the bot's swarm
+ * between them, while a controller SIGKILLs plugin-host workers
  * (and starts them again), restarts the broker once and nats-server once. At the end it waits —
  * bounded — until every expected reply has arrived and the bus is idle, then tallies what each
  * chat client received and what the broker's SQLite database recorded.
@@ -18,6 +19,11 @@ export interface ChaosOptions {
   messages: number;
   /** Every n-th message of an identity is a `/hash` with a file (default 5). */
   hashEvery?: number;
+  /**
+   * After every n-th message of an identity, also store garbage (random bytes, not a Session
+   * message) on the bot's swarm (default 10; 0 = none): bad input queued among good messages.
+   */
+  garbageEvery?: number;
   /** Pause between two messages of one identity, ms (so the run spans the faults). */
   paceMs: number;
   /** Worker SIGKILLs spread over the run. */
@@ -47,6 +53,8 @@ interface Expected {
 
 export interface ChaosResult {
   sent: number;
+  /** Garbage payloads stored on the bot's swarm among the messages. */
+  garbage: number;
   echo: number;
   hashes: number;
   workerKills: number;
@@ -68,6 +76,8 @@ export interface ChaosResult {
     outboundBad: string[];
     outboundKeysNotSent: string[];
     deadLetters: number;
+    /** Garbage hashes not recorded as `dropped` in inbound_dedup, or found in the message log. */
+    garbageBad: string[];
   };
 }
 
@@ -140,6 +150,8 @@ export async function runChaos(stack: Stack, o: ChaosOptions): Promise<ChaosResu
   const expected: Expected[] = [];
   const perIdentity = Math.ceil(o.messages / o.identities);
   const hashEvery = o.hashEvery ?? 5;
+  const garbageEvery = o.garbageEvery ?? 10;
+  const garbage: string[] = [];
   let sentCount = 0;
   const sendErrors: string[] = [];
 
@@ -162,6 +174,11 @@ export async function runChaos(stack: Stack, o: ChaosOptions): Promise<ChaosResu
           expected.push({ key: token, from: c.label, kind: "echo", hash: r.hash });
         }
         sentCount++;
+        if (garbageEvery > 0 && n % garbageEvery === garbageEvery - 1) {
+          const data = randomBytes(1 + Math.floor(random() * 2048));
+          const r = await c.network.store({ pubkey: botId, namespace: 0, data, ttlMs: 3_600_000 });
+          garbage.push(r.hash);
+        }
       } catch (err) {
         sendErrors.push(`${token}: ${String(err)}`);
       }
@@ -264,9 +281,10 @@ export async function runChaos(stack: Stack, o: ChaosOptions): Promise<ChaosResu
   const redeliveries = await countRedeliveries(stack.natsUrl);
   const missing = expected.filter((e) => !received.has(e.key)).map((e) => `${e.from} ${e.kind} ${e.key}`);
   const duplicated = [...received].filter(([, n]) => n > 1).map(([key, count]) => ({ key, count }));
-  const db = checkDatabase(stack.brokerDbFile, expected);
+  const db = checkDatabase(stack.brokerDbFile, expected, garbage);
   const result: ChaosResult = {
     sent: sentCount,
+    garbage: garbage.length,
     echo: expected.filter((e) => e.kind === "echo").length,
     hashes: expected.filter((e) => e.kind === "hash").length,
     workerKills: stack.workers.reduce((n, w) => n + w.kills, 0),
@@ -281,9 +299,9 @@ export async function runChaos(stack: Stack, o: ChaosOptions): Promise<ChaosResu
     db,
   };
   act(
-    `tallies: sent ${result.sent} (${result.echo} /echo, ${result.hashes} /hash); replies received ${received.size}, missing ${missing.length}, ` +
+    `tallies: sent ${result.sent} (${result.echo} /echo, ${result.hashes} /hash) and ${garbage.length} garbage payloads; replies received ${received.size}, missing ${missing.length}, ` +
       `answered twice ${duplicated.length}, unexpected ${unexpected.length}; database: inbound published ${db.inboundPublished}, outbound sent ${db.outboundSent}, ` +
-      `bad inbound ${db.inboundBad.length}, bad outbound ${db.outboundBad.length}, dead letters ${db.deadLetters}; ` +
+      `bad inbound ${db.inboundBad.length}, bad outbound ${db.outboundBad.length}, garbage not dropped ${db.garbageBad.length}, dead letters ${db.deadLetters}; ` +
       `redeliveries: ${redeliveries.inbound} inbound (plugin-hosts), ${redeliveries.outbound} outbound (broker); ` +
       `${result.workerKills} worker kills, ${result.brokerRestarts} broker restart(s), ${result.natsRestarts} nats-server restart(s), ${(result.durationMs / 1000).toFixed(0)} s`,
   );
@@ -291,7 +309,7 @@ export async function runChaos(stack: Stack, o: ChaosOptions): Promise<ChaosResu
 }
 
 /** The broker's own record of every message, read-only. */
-function checkDatabase(file: string, expected: Expected[]): ChaosResult["db"] {
+function checkDatabase(file: string, expected: Expected[], garbage: string[]): ChaosResult["db"] {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const inRows = db.prepare<[string], { status: string }>("SELECT status FROM messages WHERE direction = 'in' AND ref = ?");
@@ -314,7 +332,13 @@ function checkDatabase(file: string, expected: Expected[]): ChaosResult["db"] {
       for (const o of outs) if (key.get(o.ref)?.status !== "sent") outboundKeysNotSent.push(o.ref);
     }
     const deadLetters = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM dead_letters").get()!.n;
-    return { inboundPublished, inboundBad, outboundSent, outboundBad, outboundKeysNotSent, deadLetters };
+    const garbageBad: string[] = [];
+    for (const h of garbage) {
+      const d = dedup.get(h);
+      const ins = inRows.all(h);
+      if (d?.outcome !== "dropped" || ins.some((r) => r.status !== "dropped")) garbageBad.push(`${h}: dedup ${JSON.stringify(d)}, in rows ${JSON.stringify(ins)}`);
+    }
+    return { inboundPublished, inboundBad, outboundSent, outboundBad, outboundKeysNotSent, deadLetters, garbageBad };
   } finally {
     db.close();
   }

@@ -107,6 +107,11 @@ describe("chaos", () => {
       expect(r.db.outboundSent).toBe(profile.messages);
       expect(r.db.outboundKeysNotSent).toEqual([]);
       expect(r.db.deadLetters).toBe(0);
+      // Bad input among them: each garbage payload dropped (recorded as such), none answered, no crash.
+      expect(r.garbage).toBeGreaterThan(0);
+      expect(r.db.garbageBad).toEqual([]);
+      expect(stack.broker.running && stack.broker.starts, "the broker ran throughout, started twice (the planned restart)").toBe(2);
+      for (const w of stack.workers) expect(w.running, `${w.name} is running`).toBe(true);
     },
     RUN_TIMEOUT,
   );
