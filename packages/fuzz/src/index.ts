@@ -44,7 +44,7 @@ export function typedErrorProblem(err: unknown, spec: TypedErrorSpec): string | 
 }
 
 /** Outcome of one call under fuzzing. */
-export type Outcome<T> = { ok: true; value: T } | { ok: false; code: string };
+export type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
 
 /**
  * Calls `fn`; a return is fine, a throw must be a typed error of `spec`, anything else fails the
@@ -56,7 +56,7 @@ export function expectTyped<T>(spec: TypedErrorSpec, fn: () => T): Outcome<T> {
   } catch (err) {
     const problem = typedErrorProblem(err, spec);
     if (problem !== undefined) throw new Error(problem, { cause: err });
-    return { ok: false, code: (err as { code: string }).code };
+    return { ok: false, code: (err as { code: string }).code, message: (err as Error).message };
   }
 }
 
@@ -67,7 +67,7 @@ export async function expectTypedAsync<T>(spec: TypedErrorSpec, fn: () => Promis
   } catch (err) {
     const problem = typedErrorProblem(err, spec);
     if (problem !== undefined) throw new Error(problem, { cause: err });
-    return { ok: false, code: (err as { code: string }).code };
+    return { ok: false, code: (err as { code: string }).code, message: (err as Error).message };
   }
 }
 
@@ -206,7 +206,15 @@ export const NASTY_JSON_VALUES: readonly unknown[] = [
   { constructor: { prototype: {} } },
 ];
 
-const nastyValue: fc.Arbitrary<unknown> = fc.oneof(fc.constantFrom(...NASTY_JSON_VALUES), fc.jsonValue({ maxDepth: 3 }));
+/** A fresh deep copy of a JSON value (shared constants must never be edited in place). */
+function cloneJson(v: unknown): unknown {
+  return v === undefined ? undefined : JSON.parse(JSON.stringify(v));
+}
+
+/** One of {@link NASTY_JSON_VALUES}, as a fresh copy. */
+export const nastyJsonValue: fc.Arbitrary<unknown> = fc.constantFrom(...NASTY_JSON_VALUES).map(cloneJson);
+
+const nastyValue: fc.Arbitrary<unknown> = fc.oneof(nastyJsonValue, fc.jsonValue({ maxDepth: 3 }));
 
 /** One edit of a JSON tree at a path given as indices (resolved modulo the keys found). */
 type JsonEdit =
@@ -278,7 +286,7 @@ function defineValue(target: Record<string | number, unknown>, key: string | num
 /** Mutations of a JSON value: 1..3 edits applied to a deep copy. */
 export function mutatedJson(valid: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
   return fc.tuple(valid, fc.array(jsonEdit, { minLength: 1, maxLength: 3 })).map(([v, edits]) => {
-    let out: unknown = JSON.parse(JSON.stringify(v));
+    let out: unknown = cloneJson(v);
     for (const e of edits) out = editAt(out, e);
     return out;
   });
