@@ -47,6 +47,12 @@ try {
     const run = Date.now().toString(36);
     const tokens = Array.from({ length: count }, (_, i) => `e2e-${run}-${i}`);
     for (const t of tokens) await user.sendText(botId, `/echo ${t}`);
+    const sentAt = Date.now();
+    const before = replies.length;
+    let lastReplyAt = sentAt;
+    user.on("message", (m) => {
+      if (m.sender === botId) lastReplyAt = Date.now();
+    });
     log("sent", { count });
     const counts = () => Object.fromEntries(tokens.map((t) => [t, replies.filter((r) => r.split(/\s+/).includes(t)).length]));
     let lastLen = -1;
@@ -61,7 +67,13 @@ try {
       if ((allAnswered && Date.now() - lastChange >= quietMs) || Date.now() > deadline) break;
       await sleep(500);
     }
-    result = { mode, sent: count, counts: counts(), otherReplies: replies.filter((r) => !tokens.some((t) => r.includes(t))).length };
+    result = {
+      mode,
+      sent: count,
+      counts: counts(),
+      otherReplies: replies.slice(before).filter((r) => !tokens.some((t) => r.includes(t))).length,
+      lastReplyAfterSendMs: lastReplyAt - sentAt,
+    };
   } else {
     throw new Error(`unknown mode ${mode}`);
   }

@@ -110,15 +110,15 @@ describe("docker compose --profile dev", () => {
   });
 
   it("50 messages while one plugin-host is killed: each gets exactly one answer", async () => {
-    // On the first answer the workers are still busy with the burst: kill one then (SIGKILL: no
-    // drain, no ack); what it held is redelivered to the others after ack_wait. Whether it held an
-    // event at that instant is a race (echo answers in milliseconds); what is asserted either way
-    // is that the fleet minus one worker answers every message exactly once.
+    // The victim is frozen (docker pause) before the burst: its outstanding pull requests still
+    // take events, which it can neither process nor ack. On the first answer it is SIGKILLed (no
+    // drain, no ack): JetStream redelivers what it held to the others after ack_wait (30 s).
+    const victim = running("plugin-host")[0]!;
+    execFileSync("docker", ["pause", victim], { stdio: "ignore" });
     const child = spawn("docker", composeArgs(["run", "--rm", "--no-deps", "-T", "e2e-driver", "burst", "50"]), { cwd: snapshot });
     let stdout = "";
     let stderr = "";
     let killed = false;
-    const victim = running("plugin-host")[0]!;
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => {
       stderr += d.toString();
@@ -131,10 +131,12 @@ describe("docker compose --profile dev", () => {
     expect(code, stderr).toBe(0);
     expect(killed, "the burst got no answer at all").toBe(true);
     expect(running("plugin-host")).not.toContain(victim);
-    const r = JSON.parse(stdout.trim().split("\n").pop()!) as { sent: number; counts: Record<string, number> };
+    const r = JSON.parse(stdout.trim().split("\n").pop()!) as { sent: number; counts: Record<string, number>; lastReplyAfterSendMs: number };
     expect(r.sent).toBe(50);
     const wrong = Object.entries(r.counts).filter(([, n]) => n !== 1);
     expect(wrong, "messages answered zero or several times").toEqual([]);
     expect(Object.keys(r.counts)).toHaveLength(50);
+    // the last answers came only after ack_wait: events the killed worker held were redelivered
+    expect(r.lastReplyAfterSendMs, "no event waited for redelivery").toBeGreaterThanOrEqual(25_000);
   });
 });
