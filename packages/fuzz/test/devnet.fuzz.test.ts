@@ -1,0 +1,228 @@
+// The devnet at the process edge: a real `startDevnet({ http: true })`, random and mutated request
+// bodies to the snodes' `/storage_rpc/v1` and the seed's `/json_rpc` over real HTTP. Every request
+// gets a 2xx/4xx answer (never a 5xx, never a dropped connection) within a timeout, the devnet logs
+// no request failure, and it keeps serving valid requests during and after the run.
+import http from "node:http";
+import fc from "fast-check";
+import { startDevnet, type Devnet } from "@session-bot/devnet";
+import { Identity, encryptForRecipient, wrapEnvelope } from "@session-bot/session";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fuzzParams, heapUsed, HEAP_GROWTH_LIMIT, mutatedBytes, mutatedJson, withTimeout } from "../src/index.js";
+
+/** Per-request bound: a loopback answer takes milliseconds; this only catches hangs. */
+const CASE_TIMEOUT_MS = 5_000;
+
+let net: Devnet;
+let alice: Identity;
+let bob: Identity;
+let heapAtStart = 0;
+/** Request failures the devnet logged (its `onError`: what became a 500 or a destroyed socket). */
+const logged: unknown[] = [];
+const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+
+/** Just enough of a pino logger to see what the devnet logs at error level. */
+function recordingLogger(): unknown {
+  const noop = (): void => undefined;
+  const logger: Record<string, unknown> = {
+    level: "error",
+    isLevelEnabled: (l: string) => l === "error" || l === "fatal",
+    trace: noop,
+    debug: noop,
+    info: noop,
+    warn: noop,
+    error: (...args: unknown[]) => logged.push(args),
+    fatal: (...args: unknown[]) => logged.push(args),
+  };
+  logger.child = () => logger;
+  return logger;
+}
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+/** One raw HTTP request; rejects on a dropped connection, a timeout, or a transport error. */
+function send(url: string, body: Uint8Array | string, options: { method?: string; headers?: http.OutgoingHttpHeaders } = {}): Promise<Answer> {
+  const req = new Promise<Answer>((resolve, reject) => {
+    // Always frame the body (Node sends a GET/DELETE/OPTIONS body unframed otherwise: bad HTTP).
+    const framing = options.headers?.["transfer-encoding"] !== undefined ? {} : { "content-length": Buffer.byteLength(body) };
+    const headers = { "content-type": "application/json", ...framing, ...options.headers };
+    const r = http.request(url, { method: options.method ?? "POST", agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
+    });
+    r.on("error", reject);
+    r.end(body);
+  });
+  return withTimeout(req, CASE_TIMEOUT_MS, `${options.method ?? "POST"} ${new URL(url).pathname}`);
+}
+
+const rpcUrl = (i: number): string => `${net.snodes[i % net.snodes.length]!.url}/storage_rpc/v1`;
+const seedUrl = (): string => net.seedUrls[0]!;
+
+/** 2xx or 4xx, nothing else. */
+function expectHandled(a: Answer, what: string): void {
+  expect(a.status >= 200 && a.status < 500, `${what}: HTTP ${a.status} ${a.body.slice(0, 200)}`).toBe(true);
+}
+
+// --- the valid corpus ---------------------------------------------------------------------------
+
+function retrieveParams(who: Identity, namespace = 0): Record<string, unknown> {
+  const timestamp = Date.now();
+  const sig = who.sign(new TextEncoder().encode(`retrieve${namespace === 0 ? "" : namespace}${timestamp}`));
+  return {
+    pubkey: who.sessionId,
+    pubkey_ed25519: Buffer.from(who.publicKeys.ed25519).toString("hex"),
+    timestamp,
+    signature: Buffer.from(sig).toString("base64"),
+    ...(namespace === 0 ? {} : { namespace }),
+  };
+}
+
+function storeParams(): Record<string, unknown> {
+  const timestamp = Date.now();
+  const data = wrapEnvelope(encryptForRecipient(alice, bob.sessionId, new TextEncoder().encode("hi")), timestamp);
+  return { pubkey: bob.sessionId, data: Buffer.from(data).toString("base64"), ttl: 60_000, timestamp, namespace: 0 };
+}
+
+function validRpcBodies(): Record<string, unknown>[] {
+  return [
+    { method: "info", params: {} },
+    { method: "get_swarm", params: { pubkey: bob.sessionId } },
+    { method: "get_snodes_for_pubkey", params: { pubKey: alice.sessionId } },
+    { method: "store", params: storeParams() },
+    { method: "retrieve", params: retrieveParams(bob) },
+    { method: "retrieve", params: { ...retrieveParams(bob), last_hash: "q3ZJb4Ew2mZ0l1yP9mA4fJ8vD7dK0nQ6s2T5uW1xY3z", max_count: 5 } },
+    { method: "oxend_request", params: { endpoint: "get_service_nodes", params: { fields: { pubkey_ed25519: true } } } },
+    { method: "batch", params: { requests: [{ method: "store", params: storeParams() }, { method: "retrieve", params: retrieveParams(bob) }] } },
+    { method: "sequence", params: { requests: [{ method: "info", params: {} }, { method: "get_swarm", params: { pubkey: alice.sessionId } }] } },
+  ];
+}
+
+const validSeedBodies = (): Record<string, unknown>[] => [
+  { jsonrpc: "2.0", id: 1, method: "get_n_service_nodes", params: { fields: { public_ip: true, storage_port: true, pubkey_ed25519: true, swarm_id: true } } },
+  { jsonrpc: "2.0", id: "x", method: "get_n_service_nodes", params: { limit: 2, active_only: true } },
+  { jsonrpc: "2.0", method: "get_service_nodes", params: {} },
+];
+
+/** Valid requests still get their normal answers. */
+async function expectServing(): Promise<void> {
+  const info = await send(rpcUrl(0), JSON.stringify({ method: "info", params: {} }));
+  expect(info.status).toBe(200);
+  const retrieve = await send(rpcUrl(1), JSON.stringify({ method: "retrieve", params: retrieveParams(bob) }));
+  expect(retrieve.status, retrieve.body).toBe(200);
+  const seed = await send(seedUrl(), JSON.stringify(validSeedBodies()[0]));
+  expect(seed.status).toBe(200);
+  expect((JSON.parse(seed.body) as { result?: { service_node_states?: unknown[] } }).result?.service_node_states?.length).toBe(net.snodes.length);
+}
+
+beforeAll(async () => {
+  alice = await Identity.generate();
+  bob = await Identity.generate();
+  net = await startDevnet({ http: true, snodeCount: 2, swarmCount: 1, logger: recordingLogger() as never });
+  await expectServing();
+  heapAtStart = heapUsed();
+});
+
+afterAll(async () => {
+  agent.destroy();
+  await net?.stop();
+});
+
+/** Runs `cases` through `sendOne`, checking liveness every 50 cases. */
+function httpProperty<T>(arb: fc.Arbitrary<T>, sendOne: (t: T) => Promise<Answer>, what: string): fc.IAsyncProperty<[T]> {
+  let n = 0;
+  return fc.asyncProperty(arb, async (t) => {
+    const a = await sendOne(t);
+    expectHandled(a, what);
+    if (++n % 50 === 0) await expectServing();
+  });
+}
+
+const anyRpcBody: () => fc.Arbitrary<string | Uint8Array> = () =>
+  fc.oneof(
+    fc.uint8Array({ maxLength: 300 }),
+    fc.string({ maxLength: 300 }),
+    fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
+    fc.record({ method: fc.string({ maxLength: 12 }), params: fc.jsonValue({ maxDepth: 3 }) }).map((v) => JSON.stringify(v)),
+  );
+
+describe("devnet storage RPC over real HTTP", () => {
+  it("the valid corpus is answered 200", async () => {
+    for (const b of validRpcBodies()) {
+      const a = await send(rpcUrl(0), JSON.stringify(b));
+      expect(a.status, `${String(b.method)}: ${a.body.slice(0, 200)}`).toBe(200);
+    }
+    for (const b of validSeedBodies()) {
+      const a = await send(seedUrl(), JSON.stringify(b));
+      expect(a.status).toBe(200);
+      expect(JSON.parse(a.body)).toHaveProperty("result");
+    }
+  });
+
+  it("random bodies to /storage_rpc/v1 get a 2xx/4xx", async () => {
+    await fc.assert(
+      httpProperty(fc.tuple(anyRpcBody(), fc.nat(1)), ([body, i]) => send(rpcUrl(i), body), "random rpc body"),
+      fuzzParams(400),
+    );
+  });
+
+  it("mutations of valid RPC requests (JSON-level) get a 2xx/4xx", async () => {
+    const bodies = validRpcBodies();
+    await fc.assert(
+      httpProperty(fc.tuple(mutatedJson(fc.constantFrom(...bodies)), fc.nat(1)), ([v, i]) => send(rpcUrl(i), JSON.stringify(v) ?? ""), "mutated rpc request"),
+      fuzzParams(800),
+    );
+  });
+
+  it("mutations of valid RPC requests (byte-level) get a 2xx/4xx", async () => {
+    const bodies = validRpcBodies().map((b) => new TextEncoder().encode(JSON.stringify(b)));
+    await fc.assert(
+      httpProperty(fc.tuple(mutatedBytes(fc.constantFrom(...bodies)), fc.nat(1)), ([b, i]) => send(rpcUrl(i), b), "byte-mutated rpc request"),
+      fuzzParams(400),
+    );
+  });
+
+  it("random and mutated bodies to the seed's /json_rpc get a 2xx/4xx", async () => {
+    const seeds = validSeedBodies();
+    const body = fc.oneof(anyRpcBody(), mutatedJson(fc.constantFrom(...seeds)).map((v) => JSON.stringify(v) ?? ""));
+    await fc.assert(
+      httpProperty(body, (b) => send(seedUrl(), b), "seed json_rpc"),
+      fuzzParams(400),
+    );
+  });
+
+  it("hostile HTTP around the body (methods, paths, headers, sizes) gets a 2xx/4xx", async () => {
+    const request = fc.record({
+      method: fc.constantFrom("POST", "GET", "PUT", "DELETE", "OPTIONS", "PATCH"),
+      path: fc.constantFrom("/storage_rpc/v1", "/storage_rpc/v1?x=1", "/storage_rpc/v1/", "//storage_rpc/v1", "/json_rpc", "/%ZZ", "/", "/storage_rpc/v1#a"),
+      seed: fc.boolean(),
+      headers: fc.dictionary(fc.constantFrom("x-loki-long-poll", "content-type", "accept-encoding", "x-forwarded-for"), fc.constantFrom("1", "", "gzip", "text/plain")),
+      body: anyRpcBody(),
+    });
+    await fc.assert(
+      httpProperty(
+        request,
+        (r) => send(`${r.seed ? new URL(seedUrl()).origin : net.snodes[0]!.url}${r.path}`, r.method === "GET" ? "" : r.body, { method: r.method, headers: r.headers }),
+        "hostile request",
+      ),
+      fuzzParams(200),
+    );
+    // Bodies over the limits are refused by their declared length, before being read.
+    const chunked = await send(rpcUrl(0), JSON.stringify({ method: "info", params: {} }), { headers: { "transfer-encoding": "chunked" } });
+    expect(chunked.status).toBe(200);
+    const tooLarge = await send(rpcUrl(0), new Uint8Array(10_000_001));
+    expect(tooLarge.status).toBe(413);
+    const seedTooLarge = await send(seedUrl(), new Uint8Array(1_000_001));
+    expect(seedTooLarge.status).toBe(413);
+  });
+
+  it("keeps serving valid requests afterwards, logged no request failure, and its heap stayed bounded", async () => {
+    await expectServing();
+    expect(logged).toEqual([]);
+    expect(heapUsed() - heapAtStart).toBeLessThan(HEAP_GROWTH_LIMIT);
+  });
+});
