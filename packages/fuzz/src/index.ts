@@ -2,6 +2,8 @@
  * `@session-bot/fuzz`: the budget, mutators and checks shared by the fuzz suites in `test/`.
  * See README.md for what is fuzzed and how to run longer.
  */
+import v8 from "node:v8";
+import vm from "node:vm";
 import fc from "fast-check";
 
 /** `SB_FUZZ_RUNS` multiplies every property's `numRuns` (default 1; e.g. `SB_FUZZ_RUNS=20`). */
@@ -295,10 +297,15 @@ export function mutatedJson(valid: fc.Arbitrary<unknown>): fc.Arbitrary<unknown>
 // ---------------------------------------------------------------------------------------------
 // Memory
 
-/** Heap in use now, after a full GC when `--expose-gc` is on. */
+let fullGc: (() => void) | undefined;
+
+/** Heap in use now, after a full GC (exposed through V8's flag at first use). */
 export function heapUsed(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc !== undefined) gc();
+  if (fullGc === undefined) {
+    v8.setFlagsFromString("--expose-gc");
+    fullGc = vm.runInNewContext("gc") as () => void;
+  }
+  fullGc();
   return process.memoryUsage().heapUsed;
 }
 

@@ -1,0 +1,116 @@
+// What the fuzzing found in other packages and is not fixed yet. Each entry reproduces its input
+// and asserts that it STILL fails the way described, so the suite stays green until the fix; once
+// the owner fixes it, its test here fails ("fixed: move it to the regressions") — then move the
+// input into the regular properties as a regression (it must keep passing from then on).
+import net from "node:net";
+import { startDevnet, type Devnet } from "@session-bot/devnet";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withTimeout } from "../src/index.js";
+
+/** What the devnet logs at error level (its `onError`: "devnet request failed"). */
+const logged: unknown[][] = [];
+let devnet: Devnet;
+
+function recordingLogger(): unknown {
+  const noop = (): void => undefined;
+  const logger: Record<string, unknown> = {
+    level: "error",
+    trace: noop,
+    debug: noop,
+    info: noop,
+    warn: noop,
+    error: (...args: unknown[]) => logged.push(args),
+    fatal: (...args: unknown[]) => logged.push(args),
+  };
+  logger.child = () => logger;
+  return logger;
+}
+
+/** Writes raw bytes on a fresh TCP connection; resolves with what came back when it closes (or after `waitMs`). */
+function raw(port: number, bytes: string, opts: { destroyAfterMs?: number; waitMs?: number } = {}): Promise<string> {
+  return withTimeout(
+    new Promise<string>((resolve) => {
+      const chunks: Buffer[] = [];
+      const s = net.connect(port, "127.0.0.1", () => {
+        s.write(bytes);
+        if (opts.destroyAfterMs !== undefined) setTimeout(() => s.destroy(), opts.destroyAfterMs);
+      });
+      s.on("data", (c: Buffer) => chunks.push(c));
+      s.on("error", () => undefined);
+      s.on("close", () => resolve(Buffer.concat(chunks).toString("latin1")));
+      if (opts.waitMs !== undefined) setTimeout(() => s.destroy(), opts.waitMs);
+    }),
+    10_000,
+    "raw request",
+  );
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface KnownFinding {
+  /** Stable id, used in the report. */
+  readonly id: string;
+  /** Where the bug is. */
+  readonly where: string;
+  /** The input and what happens today. */
+  readonly today: string;
+  /** What should happen. */
+  readonly expected: string;
+  /** Reproduces the input: "still-fails" when it behaves as `today` says, else a description of what it does now. */
+  readonly reproduce: () => Promise<"still-fails" | string>;
+}
+
+const KNOWN_FINDINGS: KnownFinding[] = [
+  {
+    id: "devnet-client-abort-logged-as-request-failure",
+    where: "packages/devnet/src/http.ts:108 (readBody rejects on the request's 'error'), rethrown by snode-handler.ts:53 and devnet.ts:264, caught by the listen() wrapper at http.ts:40",
+    today:
+      "a client that sends `POST /storage_rpc/v1` (or the seed's `/json_rpc`) with `Content-Length: 100`, then 10 bytes, then closes the connection makes the devnet log `devnet request failed` at error level (err.message 'aborted') and take the 500 path for a socket that is already gone",
+    expected: "a client abort is the client's business (as http.ts already treats clientError / tlsClientError): nothing logged at error level, no 500 path",
+    reproduce: async () => {
+      logged.length = 0;
+      const port = devnet.snodes[0]!.port;
+      await raw(port, 'POST /storage_rpc/v1 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"method":', { destroyAfterMs: 50 });
+      await sleep(200);
+      const messages = logged.map((args) => String((args[0] as { err?: { message?: string } } | undefined)?.err?.message));
+      if (messages.length === 1 && messages[0] === "aborted") return "still-fails";
+      return `logged ${JSON.stringify(messages)}`;
+    },
+  },
+  {
+    id: "devnet-malformed-http-closed-without-400",
+    where: "packages/devnet/src/http.ts:54 (`server.on(\"clientError\", (_err, socket) => socket.destroy())`)",
+    today: "a request whose request line is not HTTP (`GARBAGE\\r\\n\\r\\n`) sent to a snode gets no answer at all: the connection is closed",
+    expected: "an HTTP 400 answer before closing, as Node's default clientError handler sends (`HTTP/1.1 400 Bad Request`), so every request gets a 4xx",
+    reproduce: async () => {
+      const answer = await raw(devnet.snodes[0]!.port, "GARBAGE\r\n\r\n", { waitMs: 2_000 });
+      if (answer === "") return "still-fails";
+      return `answered ${JSON.stringify(answer.split("\r\n")[0])}`;
+    },
+  },
+];
+
+beforeAll(async () => {
+  devnet = await startDevnet({ http: true, snodeCount: 1, swarmCount: 1, logger: recordingLogger() as never });
+});
+
+afterAll(async () => {
+  await devnet?.stop();
+});
+
+describe("known findings (not fixed yet): each still fails as described; the test flips when fixed", () => {
+  for (const f of KNOWN_FINDINGS) {
+    it(f.id, async () => {
+      const outcome = await f.reproduce();
+      expect(
+        outcome,
+        `${f.id} no longer fails as described (${outcome}): it looks fixed — move it out of KNOWN_FINDINGS into a regression test. Was: ${f.today} (${f.where}). Expected: ${f.expected}`,
+      ).toBe("still-fails");
+    });
+  }
+
+  it("the devnet keeps serving after all of them", async () => {
+    const res = await fetch(`${devnet.snodes[0]!.url}/storage_rpc/v1`, { method: "POST", body: JSON.stringify({ method: "info", params: {} }) });
+    expect(res.status).toBe(200);
+  });
+});
