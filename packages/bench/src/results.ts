@@ -1,0 +1,93 @@
+/** Shape of `results/latest.json`: everything one `pnpm bench` run measured. */
+import type { LatencySummary } from "./stats.js";
+
+export interface ProfileFrame {
+  /** `function (file:line)`, repository paths shortened. */
+  frame: string;
+  selfMs: number;
+  /** Share of all samples of the profile, 0..1. */
+  share: number;
+}
+
+export interface Profile {
+  process: string;
+  durationMs: number;
+  top: ProfileFrame[];
+}
+
+export interface Target {
+  part: string;
+  what: string;
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+export interface Results {
+  meta: {
+    date: string;
+    durationS: number;
+    cpus: number;
+    cpuModel: string;
+    node: string;
+    loadBefore: number[];
+    loadAfter: number[];
+    /** 1-minute load average sampled every few seconds during the run. */
+    loadSamples: number[];
+    /** Other processes using noticeable CPU at the start (top of `ps`), for the record. */
+    busyProcesses: string[];
+  };
+  bus: {
+    events: number;
+    partitions: number;
+    concurrency: number;
+    raw: { msgsPerSec: number; halfRateLatency: LatencySummary };
+    /** Diagnostic: the same pipeline with 64 partitions. */
+    pipeline64: { msgsPerSec: number; ratioToRaw: number };
+    pipeline: { msgsPerSec: number; ratioToRaw: number; halfRate: { targetPerSec: number; achievedPerSec: number; latency: LatencySummary } };
+  };
+  scaling: {
+    cpuMs: number;
+    events: number;
+    /** One core doing nothing but the plugin's work: 1000 / cpuMs events/s. */
+    idealOneCorePerSec: number;
+    /** SHA-256 rounds per message, calibrated at the start of the scaling part to ≈ cpuMs of one core. */
+    cpuIters: number;
+    rows: {
+      workers: number;
+      msgsPerSec: number;
+      ratioToOne: number;
+      /** Baseline: as many bare Node.js processes doing the same total work (no NATS). */
+      bareMsgsPerSec: number;
+      bareRatioToOne: number;
+      /** CPU seconds the workers got per second of wall time while the events ran. */
+      workerCoresUsed: number;
+    }[];
+  };
+  fullLoop: {
+    identities: number;
+    perIdentity: number;
+    sent: number;
+    replies: number;
+    /** The chat identities' own send rate to the devnet (the baseline: the loop cannot beat it). */
+    sendPerSec: number;
+    msgsPerSec: number;
+    ratioToSend: number;
+    latency: LatencySummary;
+    latenciesMs: number[];
+    brokerPollIntervalMs: number;
+    clientPollIntervalMs: number;
+  };
+  resources: {
+    conversations: number;
+    method: string;
+    /** A Node.js process doing nothing, the baseline. */
+    bareNodeRssMb: number;
+    brokerRssMb: { ready: number; afterListing: number; afterLoop: number; peak: number };
+    /** `node -e ""` start to exit, the baseline. */
+    bareNodeStartMs: number;
+    startup: { service: string; readyMs: number; readiness: string }[];
+  };
+  profiles: Profile[];
+  targets: Target[];
+}
