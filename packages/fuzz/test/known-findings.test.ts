@@ -47,6 +47,9 @@ function raw(port: number, bytes: string, opts: { destroyAfterMs?: number; waitM
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** What `reproduce` returns while the finding is not fixed. */
+const STILL_FAILS = "still-fails";
+
 interface KnownFinding {
   /** Stable id, used in the report. */
   readonly id: string;
@@ -56,8 +59,8 @@ interface KnownFinding {
   readonly today: string;
   /** What should happen. */
   readonly expected: string;
-  /** Reproduces the input: "still-fails" when it behaves as `today` says, else a description of what it does now. */
-  readonly reproduce: () => Promise<"still-fails" | string>;
+  /** Reproduces the input: {@link STILL_FAILS} when it behaves as `today` says, else a description of what it does now. */
+  readonly reproduce: () => Promise<string>;
 }
 
 const KNOWN_FINDINGS: KnownFinding[] = [
@@ -73,7 +76,7 @@ const KNOWN_FINDINGS: KnownFinding[] = [
       await raw(port, 'POST /storage_rpc/v1 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"method":', { destroyAfterMs: 50 });
       await sleep(200);
       const messages = logged.map((args) => String((args[0] as { err?: { message?: string } } | undefined)?.err?.message));
-      if (messages.length === 1 && messages[0] === "aborted") return "still-fails";
+      if (messages.length === 1 && messages[0] === "aborted") return STILL_FAILS;
       return `logged ${JSON.stringify(messages)}`;
     },
   },
@@ -84,7 +87,7 @@ const KNOWN_FINDINGS: KnownFinding[] = [
     expected: "an HTTP 400 answer before closing, as Node's default clientError handler sends (`HTTP/1.1 400 Bad Request`), so every request gets a 4xx",
     reproduce: async () => {
       const answer = await raw(devnet.snodes[0]!.port, "GARBAGE\r\n\r\n", { waitMs: 2_000 });
-      if (answer === "") return "still-fails";
+      if (answer === "") return STILL_FAILS;
       return `answered ${JSON.stringify(answer.split("\r\n")[0])}`;
     },
   },
@@ -105,7 +108,7 @@ describe("known findings (not fixed yet): each still fails as described; the tes
       expect(
         outcome,
         `${f.id} no longer fails as described (${outcome}): it looks fixed — move it out of KNOWN_FINDINGS into a regression test. Was: ${f.today} (${f.where}). Expected: ${f.expected}`,
-      ).toBe("still-fails");
+      ).toBe(STILL_FAILS);
     });
   }
 
