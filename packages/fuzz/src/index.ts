@@ -5,6 +5,9 @@
 import v8 from "node:v8";
 import vm from "node:vm";
 import fc from "fast-check";
+import { setWatchdogSeed, watch } from "./watchdog.js";
+
+export { STALL_MS, startWatchdog, stopWatchdog, watch } from "./watchdog.js";
 
 /** `SB_FUZZ_RUNS` multiplies every property's `numRuns` (default 1; e.g. `SB_FUZZ_RUNS=20`). */
 export function runMultiplier(env: NodeJS.ProcessEnv = process.env): number {
@@ -20,12 +23,16 @@ export function fuzzRuns(base: number, env: NodeJS.ProcessEnv = process.env): nu
   return Math.max(1, Math.round(base * runMultiplier(env)));
 }
 
-/** fast-check parameters: `numRuns` from the budget, `SB_FUZZ_SEED` to replay a reported failure. */
+/**
+ * fast-check parameters: `numRuns` from the budget and a seed — `SB_FUZZ_SEED` to replay a
+ * reported failure, else a fresh one, recorded so that the hang watchdog can print it.
+ */
 export function fuzzParams<T>(base: number, env: NodeJS.ProcessEnv = process.env): fc.Parameters<T> {
-  const params: fc.Parameters<T> = { numRuns: fuzzRuns(base, env) };
-  const seed = env.SB_FUZZ_SEED;
-  if (seed !== undefined && seed !== "") params.seed = Number(seed);
-  return params;
+  const given = env.SB_FUZZ_SEED;
+  const seed = given !== undefined && given !== "" ? Number(given) : (Date.now() ^ Math.floor(Math.random() * 0x7fff_ffff)) | 0;
+  if (!Number.isInteger(seed)) throw new Error(`SB_FUZZ_SEED must be an integer, got ${JSON.stringify(given)}`);
+  setWatchdogSeed(seed);
+  return { numRuns: fuzzRuns(base, env), seed };
 }
 
 /** How a package's typed error is recognised: by shape and by `code`, never by `instanceof`. */
@@ -87,12 +94,13 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
 }
 
 /**
- * A synchronous call cannot be interrupted in-process; this bounds it after the fact: a case that
- * takes longer than `ms` (default 5 s, far above any sane parse) fails the property as a hang.
+ * Bounds one synchronous call: a case that takes longer than `ms` (default 5 s, far above any sane
+ * parse) fails the property as a hang; one that never returns is caught by the watchdog
+ * (`watchdog.ts`), which kills the process after {@link STALL_MS} and prints the seed to replay.
  */
 export function bounded<T>(what: string, fn: () => T, ms = 5_000): T {
   const start = performance.now();
-  const out = fn();
+  const out = watch(what, fn);
   const took = performance.now() - start;
   if (took > ms) throw new Error(`${what}: one case took ${Math.round(took)} ms (> ${ms} ms, treated as a hang)`);
   return out;

@@ -7,7 +7,7 @@ import { crc32 } from "node:zlib";
 import fc from "fast-check";
 import { CHUNK_ERROR_CODES, JsonReassembler, Reassembler, decodeFragment, encodeFragment, split, type Fragment } from "@session-bot/chunker";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bounded, expectTyped, fuzzParams, heapUsed, HEAP_GROWTH_LIMIT, mutatedBytes } from "../src/index.js";
+import { startWatchdog, bounded, expectTyped, fuzzParams, heapUsed, HEAP_GROWTH_LIMIT, mutatedBytes } from "../src/index.js";
 
 const CHUNK = { name: "ChunkError", codes: CHUNK_ERROR_CODES };
 
@@ -33,7 +33,8 @@ const fragments = fc
 const validFrame = fragments.chain(({ fragments: fs }) => fc.constantFrom(...fs)).map((f) => encodeFragment(f));
 
 let heapAtStart = 0;
-beforeAll(() => {
+beforeAll(async () => {
+  await startWatchdog();
   heapAtStart = heapUsed();
 });
 

@@ -7,7 +7,7 @@ import fc from "fast-check";
 import * as protocol from "@session-bot/protocol";
 import { sampleMessages } from "@session-bot/protocol/samples";
 import { beforeAll, describe, expect, it } from "vitest";
-import { nastyJsonValue, bounded, expectTyped, fuzzParams, heapUsed, HEAP_GROWTH_LIMIT, mutatedBytes, mutatedJson } from "../src/index.js";
+import { nastyJsonValue, startWatchdog, bounded, expectTyped, fuzzParams, heapUsed, HEAP_GROWTH_LIMIT, mutatedBytes, mutatedJson } from "../src/index.js";
 
 const PROTOCOL = { name: "ProtocolError", codes: protocol.PROTOCOL_ERROR_CODES };
 const SAMPLES = sampleMessages();
@@ -49,7 +49,8 @@ const sampleOf = (c: Named): fc.Arbitrary<unknown> => {
 const codecAndMutant = fc.tuple(codec, codec, fc.nat(3)).chain(([c, other, which]) => mutatedJson(sampleOf(which === 0 ? other : c)).map((m) => [c, m] as const));
 
 let heapAtStart = 0;
-beforeAll(() => {
+beforeAll(async () => {
+  await startWatchdog();
   heapAtStart = heapUsed();
 });
 

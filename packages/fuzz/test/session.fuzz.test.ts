@@ -20,7 +20,7 @@ import {
 } from "@session-bot/session";
 import { beforeAll, describe, expect, it } from "vitest";
 import { contentBytes } from "../src/session-content.js";
-import { bounded, concat, expectTyped, expectTypedAsync, fuzzParams, heapUsed, HEAP_GROWTH_LIMIT, mutatedBytes } from "../src/index.js";
+import { startWatchdog, bounded, concat, expectTyped, expectTypedAsync, fuzzParams, heapUsed, HEAP_GROWTH_LIMIT, mutatedBytes } from "../src/index.js";
 
 const SESSION = (codes: readonly string[]) => ({ name: "SessionError", codes });
 const DECODE = SESSION(["SESSION_MALFORMED", "SESSION_UNSUPPORTED"]);
@@ -33,6 +33,7 @@ let sodium: Awaited<ReturnType<typeof loadSodium>>;
 let heapAtStart = 0;
 
 beforeAll(async () => {
+  await startWatchdog();
   sodium = await loadSodium();
   self = await Identity.generate();
   peer = await Identity.generate();
