@@ -139,6 +139,29 @@ describe("every protocol schema", () => {
     );
   });
 
+  it("subject and key names: parse of random and mutated names fails with PROTOCOL_BAD_NAME or round-trips", () => {
+    const token = fc.oneof(fc.constantFrom("demo", "echo", "0", "12", "message", "typing", "*", ">", "", " ", "a.b", "É"), fc.string({ maxLength: 12 }));
+    const name = fc.oneof(
+      fc.tuple(token, token, token).map(([b, p, k]) => `sb.in.${b}.${p}.${k}`),
+      fc.tuple(token, token).map(([b, p]) => `${b}.${p}`),
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom("sb.in.demo.0.message", "demo.echo").chain((v) => fc.tuple(fc.nat(), fc.string({ maxLength: 3 })).map(([at, ins]) => v.slice(0, at % (v.length + 1)) + ins + v.slice(at % (v.length + 1)))),
+    );
+    const NAME = { name: "ProtocolError", codes: ["PROTOCOL_BAD_NAME"] };
+    fc.assert(
+      fc.property(name, fc.integer({ min: -2, max: 70_000 }), (n, partition) => {
+        const subject = bounded("parseInboundSubject", () => expectTyped(NAME, () => protocol.parseInboundSubject(n)));
+        if (subject.ok) expect(protocol.inboundSubject(subject.value.bot, subject.value.partition, subject.value.kind)).toBe(n);
+        const key = bounded("parsePluginConfigKey", () => expectTyped(NAME, () => protocol.parsePluginConfigKey(n)));
+        if (key.ok) expect(protocol.pluginConfigKey(key.value.bot, key.value.plugin)).toBe(n);
+        const [bot, plugin] = n.split(".", 2);
+        bounded("inboundSubject", () => expectTyped(NAME, () => protocol.inboundSubject(bot ?? "", partition, (plugin ?? "") as protocol.InboundKind)));
+        bounded("pluginStateBucket", () => expectTyped(NAME, () => protocol.pluginStateBucket(plugin ?? "")));
+      }),
+      fuzzParams(1_000),
+    );
+  });
+
   it("heap growth over this suite stays bounded", () => {
     expect(heapUsed() - heapAtStart).toBeLessThan(HEAP_GROWTH_LIMIT);
   });
