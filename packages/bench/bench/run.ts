@@ -30,6 +30,7 @@ const IDENTITIES = Number(process.env.BENCH_IDENTITIES ?? 5);
 const PER_IDENTITY = Number(process.env.BENCH_PER_IDENTITY ?? 40);
 const CONVERSATIONS = Number(process.env.BENCH_CONVERSATIONS ?? 10_000);
 const WINDOW = 256; // publishes in flight
+const ROUNDS = 3; // bus throughput: best of 3 rounds (raw and pipeline alike)
 const t0 = performance.now();
 const log = (s: string) => console.log(`[bench +${((performance.now() - t0) / 1000).toFixed(1)}s] ${s}`);
 
@@ -98,7 +99,7 @@ const sampler = setInterval(() => loadSamples.push(loadavg()[0]!), 3_000);
 const loadBefore = loadavg();
 let busyProcesses: string[] = [];
 try {
-  busyProcesses = execFileSync("ps", ["-eo", "pcpu,etime,comm,args", "--sort=-pcpu"], { encoding: "utf8" })
+  busyProcesses = execFileSync("ps", ["-eo", "pcpu,etime,args", "--sort=-pcpu"], { encoding: "utf8" })
     .split("\n")
     .slice(0, 9)
     .map((l) => l.slice(0, 140));
@@ -233,19 +234,26 @@ async function busMax(partitions: number, tag: string, profile: boolean): Promis
   const warm = Array.from({ length: 200 }, (_, i) => `${tag}-warm-${i}`);
   await publishWindowed(js, warm.length, (i) => ev(warm[i]!, i, "warm"));
   await waitReceived(warm, 60_000);
-  const ids = Array.from({ length: BUS_EVENTS }, (_, i) => `${tag}-max-${i}`);
-  const t = performance.now();
-  await publishWindowed(js, BUS_EVENTS, (i) => ev(ids[i]!, i, "hello"));
-  const lastAt = await waitReceived(ids, 120_000);
-  const perSec = (BUS_EVENTS / (lastAt - t)) * 1000;
+  // Best of ROUNDS rounds: the machine is shared, the best round is the least disturbed one.
+  let perSec = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const ids = Array.from({ length: BUS_EVENTS }, (_, i) => `${tag}-max-${round}-${i}`);
+    const t = performance.now();
+    await publishWindowed(js, BUS_EVENTS, (i) => ev(ids[i]!, i, "hello"));
+    const lastAt = await waitReceived(ids, 120_000);
+    perSec = Math.max(perSec, (BUS_EVENTS / (lastAt - t)) * 1000);
+  }
   (host as Service & { stopConsumer?: () => Promise<void> }).stopConsumer = stopConsumer;
   return { perSec, readyMs, host };
 }
 
 // Raw JetStream publish-with-ack (baseline), same count, same window, same payloads (after a warm-up).
 await publishWindowed(js, 500, (i) => ({ subject: `bench.raw.${i % 16}`, data: inbound(`rw-${i}`, i, "warm").data, id: `rw-${i}` }));
-const rawMs = await publishWindowed(js, BUS_EVENTS, (i) => ({ subject: `bench.raw.${i % 16}`, data: inbound(`raw-${i}`, i, "hello").data, id: `raw-${i}` }));
-const rawPerSec = (BUS_EVENTS / rawMs) * 1000;
+let rawPerSec = 0;
+for (let round = 0; round < ROUNDS; round++) {
+  const rawMs = await publishWindowed(js, BUS_EVENTS, (i) => ({ subject: `bench.raw.${i % 16}`, data: inbound(`raw-${round}-${i}`, i, "hello").data, id: `raw-${round}-${i}` }));
+  rawPerSec = Math.max(rawPerSec, (BUS_EVENTS / rawMs) * 1000);
+}
 log(`raw publish-with-ack: ${rawPerSec.toFixed(0)}/s`);
 
 const bus = await busMax(PARTITIONS, "p16", true);
@@ -318,9 +326,11 @@ for (const workers of [1, 2, 4]) {
   const bareRate = await bare(workers);
   await createTopology(jsm, nc); // fresh streams: the previous workers' consumers go with them
   const hosts: Service[] = [];
+  const ports: number[] = [];
   for (let w = 1; w <= workers; w++) {
     const port = await freePort();
-    const svc = service(`plugin-host-cpu-${workers}-${w}`, [MAIN.pluginHost], hostEnv(nats1.url, port, `cpu-${workers}-${w}`, join(PKG, "plugins-cpu"), { BENCH_CPU_ITERS: String(cpuIters) }));
+    ports.push(port);
+    const svc = service(`plugin-host-cpu-${workers}-${w}`, [...(workers === 2 ? prof(`plugin-host-cpu-2-${w}`) : []), MAIN.pluginHost], hostEnv(nats1.url, port, `cpu-${workers}-${w}`, join(PKG, "plugins-cpu"), { BENCH_CPU_ITERS: String(cpuIters) }));
     hosts.push(svc);
     svc.start();
     await until(`worker ${w}`, () => httpOk(`http://127.0.0.1:${port}/readyz`), 60_000, 50);
@@ -332,9 +342,15 @@ for (const workers of [1, 2, 4]) {
   const wallMs = performance.now() - t;
   const coresUsed = (hosts.reduce((a, h) => a + cpuSeconds(h.pid), 0) - cpu0) / (wallMs / 1000);
   const perSec = (CPU_EVENTS / wallMs) * 1000;
+  // Each worker's share of the events (its /metrics counter of acked deliveries).
+  const split: number[] = [];
+  for (const port of ports) {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    split.push(Number(/sb_plugin_host_deliveries_total\{outcome="ack"\} (\d+)/.exec(text)?.[1] ?? Number.NaN));
+  }
   const one = scaling[0];
-  scaling.push({ workers, msgsPerSec: perSec, ratioToOne: perSec / (one?.msgsPerSec ?? perSec), bareMsgsPerSec: bareRate, bareRatioToOne: bareRate / (one?.bareMsgsPerSec ?? bareRate), workerCoresUsed: coresUsed });
-  log(`scaling: ${workers} worker(s) ${perSec.toFixed(0)}/s (bare processes ${bareRate.toFixed(0)}/s, workers used ${coresUsed.toFixed(2)} cores)`);
+  scaling.push({ workers, msgsPerSec: perSec, ratioToOne: perSec / (one?.msgsPerSec ?? perSec), bareMsgsPerSec: bareRate, bareRatioToOne: bareRate / (one?.bareMsgsPerSec ?? bareRate), workerCoresUsed: coresUsed, eventsPerWorker: split });
+  log(`scaling: ${workers} worker(s) ${perSec.toFixed(0)}/s (bare processes ${bareRate.toFixed(0)}/s, workers used ${coresUsed.toFixed(2)} cores, split ${split.join("/")})`);
   for (const h of hosts) await h.stop("SIGTERM", 20_000);
 }
 await nc.close();
@@ -376,6 +392,7 @@ const brokerReady = () => httpOk(`http://127.0.0.1:${brokerPort}/readyz`);
 const broker0 = service("broker-empty", [MAIN.broker], brokerEnv);
 const broker0Ms = await timedStart(broker0, brokerReady);
 startup.push({ service: "broker (empty database)", readyMs: broker0Ms, readiness: "GET /readyz = 200 (NATS, database, first poll of the swarm)" });
+const rssEmpty = rssMb(broker0.pid);
 await broker0.stop("SIGTERM");
 log(`broker (empty) ready in ${broker0Ms.toFixed(0)} ms`);
 
@@ -484,6 +501,16 @@ const loopPerSec = (tokens.length / (lastReply - tLoop)) * 1000;
 const loopLatencies = tokens.map((k) => replyAt.get(k)! - sendStart.get(k)!);
 log(`full loop: ${tokens.length}/${sent} replies, ${loopPerSec.toFixed(1)}/s (send errors ${sendErrors})`);
 const rssLoop = rssMb(broker.pid);
+// The broker's own view of the loop (its Prometheus counters).
+const metricsText = await (await fetch(`http://127.0.0.1:${brokerPort}/metrics`)).text().catch(() => "");
+const metric = (re: RegExp) => Number(re.exec(metricsText)?.[1] ?? Number.NaN);
+const brokerMetrics = {
+  polls: metric(/^sb_broker_poll_seconds_count(?:\{[^}]*\})? (\S+)/m),
+  pollSecondsSum: metric(/^sb_broker_poll_seconds_sum(?:\{[^}]*\})? (\S+)/m),
+  publishes: metric(/^sb_broker_publish_seconds_count(?:\{[^}]*\})? (\S+)/m),
+  publishSecondsSum: metric(/^sb_broker_publish_seconds_sum(?:\{[^}]*\})? (\S+)/m),
+};
+log(`broker: ${brokerMetrics.polls} polls, avg ${((brokerMetrics.pollSecondsSum / brokerMetrics.polls) * 1000).toFixed(1)} ms; ${brokerMetrics.publishes} publishes, avg ${((brokerMetrics.publishSecondsSum / brokerMetrics.publishes) * 1000).toFixed(2)} ms`);
 const rssPeak = rssMb(broker.pid, "VmHWM");
 for (const c of chatters) {
   await c.client.stopPolling();
@@ -494,7 +521,7 @@ await nc2.close();
 // Stop everything (the profiles are written at exit).
 for (const s of [...services].reverse()) await s.stop("SIGTERM", 20_000).catch(() => undefined);
 clearInterval(sampler);
-for (const name of ["plugin-host-bus", "plugin-host-loop", "broker"]) {
+for (const name of ["plugin-host-bus", "plugin-host-cpu-2-1", "plugin-host-cpu-2-2", "broker", "plugin-host-loop"]) {
   const dir = join(profDir, name);
   const file = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith(".cpuprofile")) : undefined;
   if (file) profiles.push(topFrames(name, JSON.parse(readFileSync(join(dir, file), "utf8")) as Parameters<typeof topFrames>[1]));
@@ -547,13 +574,14 @@ const results: Results = {
     latency: loopLat,
     latenciesMs: loopLatencies.map((x) => Math.round(x * 10) / 10),
     brokerPollIntervalMs: BROKER_POLL_MS,
+    brokerMetrics,
     clientPollIntervalMs: CLIENT_POLL_MS,
   },
   resources: {
     conversations: CONVERSATIONS,
     method: `The broker's SQLite file is created by a first start of the broker (empty database, its own migrations), then ${fmt(CONVERSATIONS)} conversations with one inbound message each are written into its \`conversations\` and \`messages\` tables in one transaction (the rows the broker itself writes for a first message from a peer; ${fmt(listed)} listed back through the admin endpoint), and the broker is started again on that file. Sending from ${fmt(CONVERSATIONS)} real identities through the devnet would take several minutes of this 2-core machine's CPU (one identity, one X25519/Ed25519 key pair, one encrypted store each) for the same database state. RSS is \`VmRSS\` of /proc/<pid>/status; peak is \`VmHWM\`.`,
     bareNodeRssMb,
-    brokerRssMb: { ready: rssReady, afterListing: rssListed, afterLoop: rssLoop, peak: rssPeak },
+    brokerRssMb: { emptyReady: rssEmpty, ready: rssReady, afterListing: rssListed, afterLoop: rssLoop, peak: rssPeak },
     bareNodeStartMs,
     startup,
   },

@@ -16,7 +16,7 @@ export async function svgOf(spec: TopLevelSpec): Promise<string> {
   return svg;
 }
 
-const base = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", width: 420, height: 220, background: "white" } as const;
+const base = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", width: 420, height: 220, background: "white", config: { legend: { labelLimit: 320 }, axis: { labelLimit: 320 } } } as const;
 
 /** The chart specs of a run, by file name (under docs/benchmarks/). */
 export function chartSpecs(r: Results): Record<string, TopLevelSpec> {
@@ -39,12 +39,13 @@ export function chartSpecs(r: Results): Record<string, TopLevelSpec> {
   const startup = r.resources.startup.map((s) => ({ service: s.service, ms: s.readyMs }));
   const rss = [
     { what: "bare Node.js process", mb: r.resources.bareNodeRssMb },
+    { what: "broker, empty database, ready", mb: r.resources.brokerRssMb.emptyReady },
     { what: "broker, ready", mb: r.resources.brokerRssMb.ready },
     { what: "broker, conversations listed", mb: r.resources.brokerRssMb.afterListing },
     { what: "broker, after full loop", mb: r.resources.brokerRssMb.afterLoop },
     { what: "broker, peak (VmHWM)", mb: r.resources.brokerRssMb.peak },
   ];
-  const rule = (v: number, axis: "x" | "y") => ({ mark: { type: "rule" as const, color: "firebrick", strokeDash: [4, 3] }, encoding: { [axis]: { datum: v } } });
+  const rule = (v: number, axis: "x" | "y") => ({ data: { values: [{}] }, mark: { type: "rule" as const, color: "firebrick", strokeDash: [4, 3], strokeWidth: 2 }, encoding: { [axis]: { datum: v } } });
   return {
     "bus-throughput.svg": {
       ...base,
@@ -58,12 +59,12 @@ export function chartSpecs(r: Results): Record<string, TopLevelSpec> {
       ...base,
       title: `Latency at ~half the maximum rate (${round(r.bus.pipeline.halfRate.achievedPerSec)}/s)`,
       data: { values: lat },
-      mark: "bar",
+      mark: { type: "point", filled: true, size: 160 },
       encoding: {
         y: { field: "case", type: "nominal", title: null },
-        yOffset: { field: "q" },
-        x: { field: "ms", type: "quantitative", title: "ms" },
+        x: { field: "ms", type: "quantitative", title: "ms (log scale)", scale: { type: "log" } },
         color: { field: "q", type: "nominal", title: "quantile" },
+        shape: { field: "q", type: "nominal", title: "quantile" },
       },
     },
     "scaling.svg": {
@@ -74,7 +75,7 @@ export function chartSpecs(r: Results): Record<string, TopLevelSpec> {
           data: { values: scaling },
           mark: "bar",
           encoding: {
-            x: { field: "workers", type: "ordinal", title: "processes" },
+            x: { field: "workers", type: "ordinal", title: "processes", axis: { labelAngle: 0 } },
             xOffset: { field: "what" },
             color: { field: "what", type: "nominal", title: null },
             y: { field: "value", type: "quantitative", title: "messages/s" },
@@ -144,7 +145,7 @@ export function renderMarkdown(r: Results, analysis: string): string {
   lines.push(
     "## 1. Bus pipeline",
     "",
-    `${b.events} synthetic \`InboundEvent\`s (200 conversations, ${b.partitions} partitions) published to \`SB_INBOUND\` → one plugin-host worker process (\`PLUGIN_HOST_CONCURRENCY=${b.concurrency}\`, only the \`benchnoop\` plugin: one text reply per event, no work) → \`SB_OUTBOUND\` → a durable pull consumer standing for the broker's \`sb_broker_out_<bot>\` (decodes each action with protocol's codec and acks it). Throughput = events / (first publish → last action consumed). The baseline, in the same run on the same nats-server: raw JetStream publish-with-ack of the same number of events (same window of publishes in flight).`,
+    `${b.events} synthetic \`InboundEvent\`s (200 conversations, ${b.partitions} partitions) published to \`SB_INBOUND\` → one plugin-host worker process (\`PLUGIN_HOST_CONCURRENCY=${b.concurrency}\`, only the \`benchnoop\` plugin: one text reply per event, no work) → \`SB_OUTBOUND\` → a durable pull consumer standing for the broker's \`sb_broker_out_<bot>\` (decodes each action with protocol's codec and acks it). Throughput = events / (first publish → last action consumed), best of 3 rounds. The baseline, in the same run on the same nats-server: raw JetStream publish-with-ack of the same number of events (256 publishes in flight, as for the pipeline; best of 3 rounds) to a stream of the same configuration.`,
     "",
     "| case | messages/s | × raw |",
     "| --- | --- | --- |",
@@ -171,9 +172,9 @@ export function renderMarkdown(r: Results, analysis: string): string {
     "",
     `${s.events} events through 1, 2 and 4 plugin-host worker processes running only \`benchcpu\`, a plugin that does a fixed amount of CPU work per event (${s.cpuIters} rounds of SHA-256, calibrated at the start of this part to ≈ ${s.cpuMs} ms of one core, so ${round(s.idealOneCorePerSec)} events/s per free core) before replying. Baseline, in the same run just before each case: as many bare Node.js processes doing the same total work with no NATS and no plugin-host: what the machine gave to that many processes at that moment. "Cores used" = CPU seconds the workers got (utime + stime from /proc) per second of wall time.`,
     "",
-    "| processes | workers msg/s | workers × 1 | bare msg/s (baseline) | bare × 1 | workers ÷ bare | cores used by the workers |",
-    "| --- | --- | --- | --- | --- | --- | --- |",
-    ...s.rows.map((x) => `| ${x.workers} | ${round(x.msgsPerSec)} | ${round(x.ratioToOne, 2)} | ${round(x.bareMsgsPerSec)} | ${round(x.bareRatioToOne, 2)} | ${round(x.msgsPerSec / x.bareMsgsPerSec, 2)} | ${round(x.workerCoresUsed, 2)} |`),
+    "| processes | workers msg/s | workers × 1 | bare msg/s (baseline) | bare × 1 | workers ÷ bare | cores used by the workers | events per worker |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...s.rows.map((x) => `| ${x.workers} | ${round(x.msgsPerSec)} | ${round(x.ratioToOne, 2)} | ${round(x.bareMsgsPerSec)} | ${round(x.bareRatioToOne, 2)} | ${round(x.msgsPerSec / x.bareMsgsPerSec, 2)} | ${round(x.workerCoresUsed, 2)} | ${x.eventsPerWorker.join(" / ")} |`),
     "",
     "![scaling](benchmarks/scaling.svg)",
     "",
@@ -190,6 +191,8 @@ export function renderMarkdown(r: Results, analysis: string): string {
     `| messages sent / replies received | ${f.sent} / ${f.replies} |`,
     `| identities' send rate (baseline) | ${round(f.sendPerSec)} messages/s |`,
     `| full loop | ${round(f.msgsPerSec, 1)} messages/s (${round(f.ratioToSend, 2)}× the send rate) |`,
+    `| broker polls of its swarm (whole life) | ${round(f.brokerMetrics.polls)}, ${round((f.brokerMetrics.pollSecondsSum / f.brokerMetrics.polls) * 1000, 1)} ms each on average |`,
+    `| broker publishes to SB_INBOUND | ${round(f.brokerMetrics.publishes)}, ${round((f.brokerMetrics.publishSecondsSum / f.brokerMetrics.publishes) * 1000, 2)} ms each on average |`,
     "",
     "| case | n | p50 ms | p90 ms | p99 ms | max ms |",
     "| --- | --- | --- | --- | --- | --- |",
@@ -208,6 +211,7 @@ export function renderMarkdown(r: Results, analysis: string): string {
     "| process | RSS MB |",
     "| --- | --- |",
     `| bare Node.js process (baseline) | ${round(res.bareNodeRssMb, 1)} |`,
+    `| broker, ready, empty database (baseline) | ${round(res.brokerRssMb.emptyReady, 1)} |`,
     `| broker, ready, ${round(res.conversations)} conversations in its database | ${round(res.brokerRssMb.ready, 1)} |`,
     `| broker, after listing every conversation through \`sb.broker.<bot>.conversations\` | ${round(res.brokerRssMb.afterListing, 1)} |`,
     `| broker, after the full loop | ${round(res.brokerRssMb.afterLoop, 1)} |`,

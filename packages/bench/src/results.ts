@@ -62,6 +62,8 @@ export interface Results {
       bareRatioToOne: number;
       /** CPU seconds the workers got per second of wall time while the events ran. */
       workerCoresUsed: number;
+      /** Events acked by each worker (its /metrics). */
+      eventsPerWorker: number[];
     }[];
   };
   fullLoop: {
@@ -76,6 +78,8 @@ export interface Results {
     latency: LatencySummary;
     latenciesMs: number[];
     brokerPollIntervalMs: number;
+    /** From the broker's /metrics over its whole life (start-up included). */
+    brokerMetrics: { polls: number; pollSecondsSum: number; publishes: number; publishSecondsSum: number };
     clientPollIntervalMs: number;
   };
   resources: {
@@ -83,7 +87,8 @@ export interface Results {
     method: string;
     /** A Node.js process doing nothing, the baseline. */
     bareNodeRssMb: number;
-    brokerRssMb: { ready: number; afterListing: number; afterLoop: number; peak: number };
+    /** emptyReady: the same broker on an empty database, the second baseline. */
+    brokerRssMb: { emptyReady: number; ready: number; afterListing: number; afterLoop: number; peak: number };
     /** `node -e ""` start to exit, the baseline. */
     bareNodeStartMs: number;
     startup: { service: string; readyMs: number; readiness: string }[];
