@@ -6,9 +6,20 @@
 import http from "node:http";
 import fc from "fast-check";
 import { startDevnet, type Devnet } from "@session-bot/devnet";
-import { Identity, SESSION_ERROR_CODES, SessionClient, StorageRpcNetwork, encryptForRecipient, wrapEnvelope } from "@session-bot/session";
+import { createHash } from "node:crypto";
+import {
+  Identity,
+  SESSION_ERROR_CODES,
+  SessionClient,
+  StorageRpcNetwork,
+  encryptAttachment,
+  encryptForRecipient,
+  isSessionError,
+  wrapEnvelope,
+  type AttachmentInfo,
+} from "@session-bot/session";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fuzzParams, heapUsed, HEAP_GROWTH_LIMIT, mutatedBytes, withTimeout } from "../src/index.js";
+import { applyEdits, fuzzParams, heapUsed, HEAP_GROWTH_LIMIT, mutatedBytes, withTimeout } from "../src/index.js";
 import { contentBytes } from "../src/session-content.js";
 
 const CASE_TIMEOUT_MS = 15_000;
@@ -99,5 +110,57 @@ describe("a bot's inbox full of hostile data", () => {
       fuzzParams(40),
     );
     expect(heapUsed() - heapAtStart).toBeLessThan(HEAP_GROWTH_LIMIT);
+  });
+});
+
+describe("attachment downloads: attacker-controlled pointers, blobs on the devnet's file server", () => {
+  it("downloadAttachment resolves to the plaintext or rejects with a SessionError", async () => {
+    const b64 = (b: Uint8Array): string => Buffer.from(b).toString("base64");
+    // One real upload per property run keeps the budget; the pointers are what varies.
+    const plain = new TextEncoder().encode("the real attachment");
+    const enc = encryptAttachment(plain);
+    const good = await withTimeout(bobNetwork.uploadFile(enc.blob), CASE_TIMEOUT_MS, "upload");
+    const junk = await withTimeout(bobNetwork.uploadFile(applyEdits(enc.blob, [{ op: "flip", at: 40, bit: 3 }])), CASE_TIMEOUT_MS, "upload");
+    const empty = await withTimeout(bobNetwork.uploadFile(new Uint8Array([0x53, 1, 2])), CASE_TIMEOUT_MS, "upload");
+    /** The valid value most of the time, so that the other fields' hostility reaches deep. */
+    const mostly = <T>(valid: T, other: fc.Arbitrary<T>): fc.Arbitrary<T> => fc.oneof({ weight: 3, arbitrary: fc.constant(valid) }, { weight: 1, arbitrary: other });
+    const info = fc.record({
+      url: mostly(
+        good.url,
+        fc.oneof(
+          fc.constantFrom(junk.url, empty.url, `${net.fileServerUrl}/file/nope`, `${net.fileServerUrl}/file/`, "http://example.invalid/file/1", "not a url", `${good.url}#x`, `${good.url}?a=1`),
+          fc.string({ maxLength: 30 }).map((t) => `${net.fileServerUrl}/file/${t}`),
+        ),
+      ),
+      keyBase64: mostly(b64(enc.key), fc.oneof(fc.uint8Array({ maxLength: 70 }).map(b64), fc.constant(b64(enc.key.subarray(0, 32))), fc.string({ maxLength: 20 }))),
+      digestBase64: mostly<string | undefined>(
+        b64(enc.digest),
+        fc.option(fc.oneof(fc.uint8Array({ maxLength: 40 }).map(b64), fc.string({ maxLength: 10 })), { nil: undefined }),
+      ),
+      size: mostly(plain.length, fc.oneof(fc.constantFrom(0, 1, -1, 2 ** 31, 9_000_001, Number.MAX_SAFE_INTEGER), fc.integer({ min: -5, max: 100 }))),
+      deterministic: mostly(false, fc.constant(true)),
+    });
+    await fc.assert(
+      fc.asyncProperty(info, async (i) => {
+        const attachment: AttachmentInfo = { id: "1", voiceMessage: false, ...i };
+        let out: Uint8Array;
+        try {
+          out = await withTimeout(bot.downloadAttachment(attachment), CASE_TIMEOUT_MS, "downloadAttachment");
+        } catch (err) {
+          if (!isSessionError(err)) throw new Error(`downloadAttachment rejected with ${String((err as Error)?.name)}: ${String((err as Error)?.message)}`, { cause: err });
+          expect(SESSION_ERROR_CODES).toContain(err.code);
+          return;
+        }
+        // Whatever decrypts is the real file (MAC and digest, or the stream tags, hold): truncated
+        // to a positive size, else the padded plaintext (zeros after the file).
+        if (i.size > 0 && i.size <= plain.length) expect(Buffer.from(out).equals(Buffer.from(plain.subarray(0, i.size)))).toBe(true);
+        else {
+          expect(Buffer.from(out.subarray(0, plain.length)).equals(Buffer.from(plain))).toBe(true);
+          expect(out.subarray(plain.length).every((b) => b === 0)).toBe(true);
+        }
+      }),
+      fuzzParams(150),
+    );
+    expect(createHash("sha256").update(enc.blob).digest().equals(Buffer.from(enc.digest))).toBe(true);
   });
 });
