@@ -22,6 +22,8 @@ interface Answer {
 let server: http.Server;
 let port = 0;
 let next: Answer = { status: 200, body: "{}" };
+/** When set, what the hostile seed answers instead of the valid list. */
+let nextSeed: Answer | undefined;
 let me: Identity;
 let heapAtStart = 0;
 
@@ -38,6 +40,7 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
       res.end(body);
     };
     if (req.url === "/json_rpc") {
+      if (nextSeed !== undefined) return send(nextSeed.status, nextSeed.body);
       send(200, JSON.stringify({ result: { service_node_states: [{ public_ip: "127.0.0.1", storage_port: port, pubkey_ed25519: SNODE_ED, pubkey_x25519: "cd".repeat(32) }] } }));
       return;
     }
@@ -120,6 +123,36 @@ async function outcome(p: Promise<unknown>, what: string): Promise<void> {
 }
 
 describe("StorageRpcNetwork against a hostile snode over real HTTP", () => {
+  it("getSnodes against a hostile seed: usable snodes or a SessionError", async () => {
+    const validSeed = () => ({ jsonrpc: "2.0", id: 0, result: { service_node_states: [{ public_ip: "127.0.0.1", storage_port: port, pubkey_ed25519: SNODE_ED, pubkey_x25519: "cd".repeat(32) }] } });
+    const seedBody = fc.oneof(
+      mutatedJson(fc.constant(validSeed())).map((v) => JSON.stringify(v) ?? ""),
+      fc.array(fc.oneof(fc.constant(null), nastyJsonValue), { maxLength: 3 }).map((l) => JSON.stringify({ result: { service_node_states: l } })),
+      fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+      fc.string({ maxLength: 50 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.record({ status: fc.constantFrom(200, 200, 200, 404, 500), body: seedBody }), async (answer) => {
+        nextSeed = answer;
+        const net = network();
+        try {
+          const snodes = await withTimeout(net.getSnodes(), CASE_TIMEOUT_MS, "getSnodes").catch((err: unknown) => {
+            if (!isSessionError(err)) throw new Error(`getSnodes rejected with ${String((err as Error)?.name)}: ${String((err as Error)?.message)}`, { cause: err });
+            return [];
+          });
+          for (const s of snodes) {
+            expect(Number.isInteger(s.port) && s.port > 0 && s.port <= 65535).toBe(true);
+            expect(s.pubkeyEd25519).toMatch(/^[0-9a-f]{64}$/);
+          }
+        } finally {
+          nextSeed = undefined;
+          await net.close();
+        }
+      }),
+      fuzzParams(200),
+    );
+  });
+
   it("retrieve and store resolve or reject with a SessionError", async () => {
     await fc.assert(
       fc.asyncProperty(answerArb, fc.boolean(), async (answer, doStore) => {
