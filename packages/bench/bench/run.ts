@@ -18,6 +18,7 @@ import { summarize } from "../src/stats.js";
 import { topFrames } from "../src/profile.js";
 import type { Profile, Results, Target } from "../src/results.js";
 import { writeReport } from "./report.js";
+import { intakeModel } from "./intake-model.js";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const PKG = join(HERE, "..");
@@ -353,6 +354,9 @@ for (const workers of [1, 2, 4]) {
   log(`scaling: ${workers} worker(s) ${perSec.toFixed(0)}/s (bare processes ${bareRate.toFixed(0)}/s, workers used ${coresUsed.toFixed(2)} cores, split ${split.join("/")})`);
   for (const h of hosts) await h.stop("SIGTERM", 20_000);
 }
+// Diagnostic: a model of plugin-host's intake (same pull/ack pattern, same work), same run.
+const model = await intakeModel(nats1.url, cpuIters, CPU_EVENTS, PARTITIONS);
+for (const m of model) log(`intake model: ${m.case}: ${m.msgsPerSec.toFixed(0)}/s`);
 await nc.close();
 await nats1.svc.stop("SIGTERM");
 
@@ -562,7 +566,7 @@ const results: Results = {
     pipeline64: { msgsPerSec: bus64.perSec, ratioToRaw: bus64.perSec / rawPerSec },
     pipeline: { msgsPerSec: pipePerSec, ratioToRaw: pipePerSec / rawPerSec, halfRate: { targetPerSec: halfRate, achievedPerSec: (halfCount / halfMs) * 1000, latency: pipeLat } },
   },
-  scaling: { cpuMs: CPU_MS, cpuIters, events: CPU_EVENTS, idealOneCorePerSec: 1000 / CPU_MS, rows: scaling },
+  scaling: { cpuMs: CPU_MS, cpuIters, events: CPU_EVENTS, idealOneCorePerSec: 1000 / CPU_MS, rows: scaling, model },
   fullLoop: {
     identities: IDENTITIES,
     perIdentity: PER_IDENTITY,

@@ -178,6 +178,12 @@ export function renderMarkdown(r: Results, analysis: string): string {
     "",
     "![scaling](benchmarks/scaling.svg)",
     "",
+    "Diagnostic, same run: a model of plugin-host's intake alone (`bench/intake-worker.ts`: the same partition consumers with `max_ack_pending: 1`, `consume({max_messages: 1})` per partition, the same CPU work done synchronously, a reply published with ack, then `ackAck()`; none of plugin-host's processing):",
+    "",
+    "| model case | messages/s | × 1 worker |",
+    "| --- | --- | --- |",
+    ...s.model.map((m) => `| ${m.case} | ${round(m.msgsPerSec)} | ${round(m.msgsPerSec / (s.model[0]?.msgsPerSec ?? m.msgsPerSec), 2)} |`),
+    "",
   );
 
   const f = r.fullLoop;

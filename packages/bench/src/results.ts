@@ -65,6 +65,8 @@ export interface Results {
       /** Events acked by each worker (its /metrics). */
       eventsPerWorker: number[];
     }[];
+    /** Diagnostic: a model of plugin-host's intake (bench/intake-worker.ts) in the same run. */
+    model: { case: string; msgsPerSec: number }[];
   };
   fullLoop: {
     identities: number;
