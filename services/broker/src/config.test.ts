@@ -160,7 +160,7 @@ describe("loadConfig", () => {
     [{ SESSION_NETWORK: "devnet", SESSION_SEED_URLS: "http://a" }, "SESSION_FILE_SERVER_URL"],
     [{ SESSION_SEED_URLS: "ftp://a" }, "SESSION_SEED_URLS"],
     [{ SESSION_FILE_SERVER_URL: "not a url" }, "SESSION_FILE_SERVER_URL"],
-    [{ BROKER_DISPLAY_NAME: "x".repeat(65) }, "BROKER_DISPLAY_NAME"],
+    [{ BROKER_DISPLAY_NAME: "x".repeat(101) }, "BROKER_DISPLAY_NAME"],
     [{ SB_PARTITIONS: "0" }, "SB_PARTITIONS"],
     [{ SB_PARTITIONS: "1025" }, "SB_PARTITIONS"],
     [{ SESSION_SNODE_SCHEME: "ftp" }, "SESSION_SNODE_SCHEME"],

@@ -54,8 +54,11 @@ import { PollState, type PollCursor } from "./poll-state.js";
 export const MESSAGE_TTL_MS = 14 * 86_400_000;
 /** TTL of typing indicators (20 s). */
 export const TYPING_TTL_MS = 20_000;
-/** Longest display name, in code points. */
-export const MAX_DISPLAY_NAME_LENGTH = 64;
+/**
+ * Longest display name, in code points: 100, as `@session-bot/protocol` and libsession's
+ * contact name field (`CONTACT_MAX_NAME_LENGTH`) have it.
+ */
+export const MAX_DISPLAY_NAME_LENGTH = 100;
 
 /** Options of {@link SessionClient.create}. */
 export interface SessionClientOptions {
