@@ -214,6 +214,10 @@ export const NASTY_JSON_VALUES: readonly unknown[] = [
   [[[[[]]]]],
   { __proto__: null },
   { constructor: { prototype: {} } },
+  // Nesting deep enough to reach recursive code, shallow enough for JSON.stringify (see the
+  // known finding protocol-decode-accepts-what-encode-cannot-write for 50,000 levels).
+  JSON.parse("[".repeat(500) + "]".repeat(500)) as unknown,
+  JSON.parse('{"a":'.repeat(500) + "{}" + "}".repeat(500)) as unknown,
 ];
 
 /** A fresh deep copy of a JSON value (shared constants must never be edited in place). */

@@ -6,6 +6,8 @@ import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import { startDevnet, type Devnet } from "@session-bot/devnet";
 import { Identity, StorageRpcNetwork, isSessionError } from "@session-bot/session";
+import { assertPluginConfig, decodeInboundEvent, encodeInboundEvent, isProtocolError, parsePluginManifest } from "@session-bot/protocol";
+import { sampleMessages } from "@session-bot/protocol/samples";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withTimeout } from "../src/index.js";
 
@@ -101,7 +103,54 @@ interface KnownFinding {
   readonly reproduce: () => Promise<string>;
 }
 
+/** `{"a":{"a":…{}…}}`, `depth` levels (built iteratively). */
+function deepObject(depth: number): Record<string, unknown> {
+  let v: Record<string, unknown> = {};
+  for (let i = 0; i < depth; i++) v = { a: v };
+  return v;
+}
+
 const KNOWN_FINDINGS: KnownFinding[] = [
+  {
+    id: "protocol-plugin-config-deep-recursive-schema",
+    where:
+      "packages/protocol/src/schemas/plugin.ts:146 (`validate(config)`: the AJV validator compiled from the plugin's configSchema recurses once per level of the config); reached from services/gateway/src/plugins/plugin-store.ts:165, whose catch rethrows anything that is not a ProtocolError",
+    today:
+      "a manifest whose configSchema is recursive — `{type:\"object\",additionalProperties:{$ref:\"#\"}}`, accepted by parsePluginManifest — and a config nested 20,000 levels deep (`{\"a\":{\"a\":…{}}}`, 120 kB of JSON, under the 1 MiB bus limit; it already fails at 5,000) make assertPluginConfig throw `RangeError: Maximum call stack size exceeded`, not a ProtocolError",
+    expected: "a ProtocolError (PROTOCOL_INVALID or PROTOCOL_TOO_LARGE), e.g. from a depth limit on configs (or on decoded JSON) before validation",
+    reproduce: () => {
+      const manifest = parsePluginManifest({ ...sampleMessages().PluginManifest![0]!, configSchema: { type: "object", additionalProperties: { $ref: "#" } } });
+      try {
+        assertPluginConfig(manifest, deepObject(20_000));
+        return Promise.resolve("accepted");
+      } catch (err) {
+        if (err instanceof RangeError) return Promise.resolve(STILL_FAILS);
+        return Promise.resolve(isProtocolError(err) ? `throws ProtocolError ${err.code}` : `throws ${String(err)}`);
+      }
+    },
+  },
+  {
+    id: "protocol-decode-accepts-what-encode-cannot-write",
+    where: "packages/protocol/src/validation.ts:142 (decodeJson: JSON.parse has no depth limit) vs :193 (encode: JSON.stringify overflows the stack on deep values)",
+    today:
+      "decodeInboundEvent accepts a valid sample with an extra field nested 50,000 levels deep (≈ 250 kB); encodeInboundEvent of that same decoded value throws PROTOCOL_INVALID \"is not JSON-serialisable\" (a RangeError inside). Typed, but a consumer that re-publishes what it decoded (dead letters, retries) fails on it",
+    expected: "decode refuses JSON nested deeper than a documented limit (e.g. 64 or 256 levels) with PROTOCOL_INVALID / PROTOCOL_TOO_LARGE, so what decodes can always be encoded again",
+    reproduce: () => {
+      const sample = sampleMessages().InboundEvent![0] as Record<string, unknown>;
+      let decoded: unknown;
+      try {
+        decoded = decodeInboundEvent(JSON.stringify({ ...sample, zz: 0 }).replace('"zz":0', `"zz":${'{"a":'.repeat(50_000)}{}${"}".repeat(50_000)}`));
+      } catch (err) {
+        return Promise.resolve(isProtocolError(err) ? `decode refuses it: ${err.code}` : `decode throws ${String(err)}`);
+      }
+      try {
+        encodeInboundEvent(decoded as never);
+        return Promise.resolve("encode works");
+      } catch (err) {
+        return Promise.resolve(isProtocolError(err) && err.code === "PROTOCOL_INVALID" ? STILL_FAILS : `encode throws ${String(err)}`);
+      }
+    },
+  },
   {
     id: "session-parse-swarm-null-entry",
     where:
