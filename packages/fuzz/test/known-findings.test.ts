@@ -112,6 +112,23 @@ function deepObject(depth: number): Record<string, unknown> {
 
 const KNOWN_FINDINGS: KnownFinding[] = [
   {
+    id: "devnet-seed-deep-id-500",
+    where:
+      "packages/devnet/src/seed.ts:74 (`const id = r.id ?? null`: the request's id is echoed whatever it is) → devnet.ts:266 → http.ts:123 (`JSON.stringify(value)` in sendJson overflows the stack)",
+    today:
+      "POST to the seed's /json_rpc of `{\"jsonrpc\":\"2.0\",\"id\":{\"a\":{\"a\":…1…}},\"method\":\"nope\"}` with the id nested 10,000 levels (60 kB, under the 1 MB body limit) is answered HTTP 500 and logged as `devnet request failed` (RangeError: Maximum call stack size exceeded)",
+    expected: "a JSON-RPC error answer with HTTP 200 (or a 400): an id that is not a string, a number or null is an Invalid Request (-32600) with id null, as JSON-RPC 2.0 says",
+    reproduce: async () => {
+      logged.length = 0;
+      const body = `{"jsonrpc":"2.0","id":${'{"a":'.repeat(10_000)}1${"}".repeat(10_000)},"method":"nope"}`;
+      const res = await withTimeout(fetch(devnet.seedUrls[0]!, { method: "POST", body }), 10_000, "seed request");
+      await res.arrayBuffer();
+      const messages = logged.map((args) => String((args[0] as { err?: { message?: string } } | undefined)?.err?.message));
+      if (res.status === 500 && messages.some((m) => m.includes("call stack"))) return STILL_FAILS;
+      return `HTTP ${res.status}, logged ${JSON.stringify(messages)}`;
+    },
+  },
+  {
     id: "protocol-plugin-config-deep-recursive-schema",
     where:
       "packages/protocol/src/schemas/plugin.ts:146 (`validate(config)`: the AJV validator compiled from the plugin's configSchema recurses once per level of the config); reached from services/gateway/src/plugins/plugin-store.ts:165, whose catch rethrows anything that is not a ProtocolError",
