@@ -36,6 +36,7 @@ import { registerService } from "./observability/service.js";
 import type { LoadedPlugin } from "./plugins/loader.js";
 import { PluginRegistry } from "./plugins/registry.js";
 import { ROUTER_NAME, processEvent, type ProcessOutcome } from "./processing/processor.js";
+import { ExternalCommands } from "./routing/external-commands.js";
 import { ProgressMarkers } from "./processing/progress.js";
 import { PluginStats } from "./processing/stats.js";
 import { TaskScheduler } from "./tasks/scheduler.js";
@@ -87,6 +88,9 @@ export function buildApp(deps: AppDeps): App {
   const buckets = new Map<string, KV>();
   const runtimes = new Map<string, RuntimeDeps>();
   let watcher: ConfigWatcher | undefined;
+  // Commands owned by plugins of other workers (manifests in KV), so the router does not call them unknown.
+  const external = new ExternalCommands(new Set(deps.plugins.map((p) => p.plugin.name)));
+  let stopManifestWatch: (() => void) | undefined;
   let service: Service | undefined;
   let scheduler: TaskScheduler | undefined;
   const attachments = brokerAttachments(nc, config.bot, config.handlerTimeoutMs);
@@ -151,6 +155,7 @@ export function buildApp(deps: AppDeps): App {
         commandPrefix: config.commandPrefix,
         unknownCommandReply: config.unknownCommandReply,
         isAdmin: (id) => admins.has(id),
+        externalPlugins: () => external.summaries(),
       },
       signal,
       skip,
@@ -238,6 +243,17 @@ export function buildApp(deps: AppDeps): App {
         buckets.set(plugin.name, await openStateBucket(nc, plugin.name));
         await manifestsKv!.put(pluginManifestKey(plugin.name), encodePluginManifest(manifest));
       }
+      const manifests = await manifestsKv!.watch({ key: ">" });
+      stopManifestWatch = () => manifests.stop();
+      void (async () => {
+        try {
+          for await (const e of manifests) {
+            if (!external.apply(e.key, e.operation === "PUT" ? e.value : undefined)) log.warn({ key: e.key }, "ignored an invalid plugin manifest in KV");
+          }
+        } catch (err) {
+          if (!stopping) log.error({ err }, "plugin manifest watch ended");
+        }
+      })();
       publish = outboundPublisher(js);
       watcher = await watchPluginConfig(pluginsKv!, config.bot, registry, log.child({ component: "live-config" }), (plugin, result) =>
         metrics.configChanges.inc({ plugin, result }),
@@ -285,6 +301,7 @@ export function buildApp(deps: AppDeps): App {
         Math.max(0, graceMs - (Date.now() - started)),
       );
       watcher?.stop();
+      stopManifestWatch?.();
       await service?.stop().catch(() => undefined);
     },
     readiness,

@@ -4,6 +4,7 @@ import { MemoryStoreBackend, createStore, definePlugin, memoryLogger, type AnyPl
 import type { RuntimeDeps } from "@session-bot/plugin-sdk/runtime";
 import { deriveActionId, type InboundEvent, type OutboundAction } from "@session-bot/protocol";
 import { PluginRegistry } from "../plugins/registry.js";
+import { ExternalCommands } from "../routing/external-commands.js";
 import { processEvent, type ProcessorDeps } from "./processor.js";
 import { PluginStats } from "./stats.js";
 
@@ -87,6 +88,22 @@ describe("processEvent", () => {
     const out = await processEvent(msg("/help"), deps);
     expect(out.failures).toEqual([]);
     expect(emitted.map((a) => (a.action === "send" ? a.text : ""))).toEqual(["Commands:\n/echo — e"]);
+  });
+
+  it("does not call a command unknown when a plugin of another worker owns it, and lists it in /help", async () => {
+    const external = new ExternalCommands(new Set(["echo"]));
+    const manifest = { v: 1, name: "notes", version: "1.0.0", description: "Notes (Python)", commands: [{ name: "note", description: "Saves a note.", usage: "<text>" }], configSchema: {} };
+    expect(external.apply("notes", new TextEncoder().encode(JSON.stringify(manifest)))).toBe(true);
+    const { deps, emitted } = setup([echo], { externalPlugins: () => external.summaries() });
+    await processEvent(msg("/note buy milk"), deps);
+    expect(emitted).toEqual([]);
+    await processEvent(msg("/help"), deps);
+    expect(emitted.map((a) => (a.action === "send" ? a.text : ""))).toEqual(["Commands:\n/echo — e\n/note <text> — Saves a note."]);
+    // Once its manifest is deleted, the command is unknown again.
+    external.apply("notes", undefined);
+    emitted.length = 0;
+    await processEvent(msg("/note again", "evt-11"), deps);
+    expect(emitted.map((a) => (a.action === "send" ? a.text : ""))).toEqual(["Unknown /note"]);
   });
 
   it("a failed router publish is a failure (so the event is retried)", async () => {

@@ -4,7 +4,7 @@
  * enabled plugin owns gets the router's answer (built-in `/help` when no plugin owns `help`).
  */
 import { invokePlugin, type RuntimeDeps } from "@session-bot/plugin-sdk/runtime";
-import { isPluginError, type AnyPlugin, type PluginError } from "@session-bot/plugin-sdk";
+import { isPluginError, type AnyPlugin, type PluginError, type PluginSummary } from "@session-bot/plugin-sdk";
 import { deriveActionId, type InboundEvent, type OutboundAction } from "@session-bot/protocol";
 import type { Logger } from "pino";
 import type { PluginRegistry } from "../plugins/registry.js";
@@ -43,6 +43,8 @@ export interface ProcessorDeps {
   readonly commandPrefix: string;
   readonly unknownCommandReply: string;
   isAdmin(sessionId: string): boolean;
+  /** Plugins of other workers of the bot (e.g. a Python group): their commands are not "unknown". */
+  externalPlugins?(): readonly PluginSummary[];
 }
 
 /**
@@ -83,10 +85,11 @@ export async function processEvent(event: InboundEvent, deps: ProcessorDeps, sig
     }),
   );
 
-  const r = route(event, deps.registry.summaries(), deps.commandPrefix);
+  const everyPlugin = [...deps.registry.summaries(), ...(deps.externalPlugins?.() ?? [])];
+  const r = route(event, everyPlugin, deps.commandPrefix);
   if (r.command && r.owner === undefined && !skip.has(ROUTER_NAME)) {
     let text: string | undefined;
-    if (r.command.name === "help") text = formatHelp(deps.registry.summaries(), deps.commandPrefix, deps.isAdmin(event.sender));
+    if (r.command.name === "help") text = formatHelp(everyPlugin, deps.commandPrefix, deps.isAdmin(event.sender));
     else text = unknownCommandReply(deps.unknownCommandReply, r.command, deps.commandPrefix);
     if (text !== undefined) {
       // Failing to publish is transient: it surfaces as a failure so the event is retried.
