@@ -71,6 +71,10 @@ export function seedJsonRpc(text: string, states: (fields?: Record<string, unkno
   if (typeof req !== "object" || req === null || Array.isArray(req))
     return { jsonrpc: "2.0", id: null, error: { code: -32600, message: "Invalid Request" } };
   const r = req as { id?: unknown; method?: unknown; params?: unknown };
+  // JSON-RPC 2.0: an id is a string, a number or null; anything else is an Invalid Request
+  // answered with id null (echoing it back could be arbitrarily deep or large).
+  if (r.id !== undefined && r.id !== null && typeof r.id !== "string" && typeof r.id !== "number")
+    return { jsonrpc: "2.0", id: null, error: { code: -32600, message: "Invalid Request" } };
   const id = r.id ?? null;
   if (r.method !== "get_n_service_nodes" && r.method !== "get_service_nodes")
     return { jsonrpc: "2.0", id, error: { code: -32601, message: "Method not found" } };

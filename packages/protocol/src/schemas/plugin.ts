@@ -134,7 +134,8 @@ function configValidator(manifest: PluginManifest): ValidateFunction | undefined
  * Checks a plugin's `config` object against its manifest's `configSchema` (compiled once per
  * distinct schema with the package's AJV instance and cached; at most 256 kept). Throws `PROTOCOL_INVALID` with
  * problems under `/config/...`, or under `/configSchema` when the schema itself does not compile
- * (e.g. an invalid regular expression). A manifest without `configSchema` accepts any object.
+ * (e.g. an invalid regular expression), and `PROTOCOL_TOO_LARGE` when a recursive schema meets a
+ * config nested too deeply to validate. A manifest without `configSchema` accepts any object.
  */
 export function assertPluginConfig(manifest: PluginManifest, config: unknown): Record<string, unknown> {
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
@@ -143,7 +144,18 @@ export function assertPluginConfig(manifest: PluginManifest, config: unknown): R
     });
   }
   const validate = configValidator(manifest);
-  if (validate !== undefined && !validate(config)) {
+  let valid: boolean;
+  try {
+    valid = validate === undefined || validate(config);
+  } catch (cause) {
+    // A recursive configSchema meeting a deeply nested config exhausts the stack inside AJV.
+    if (!(cause instanceof RangeError)) throw cause;
+    throw new ProtocolError("PROTOCOL_TOO_LARGE", `plugin ${manifest.name}: config is nested too deeply to validate`, {
+      problems: [{ instancePath: "/config", message: "nested too deeply", keyword: "maxDepth" }],
+      cause,
+    });
+  }
+  if (validate !== undefined && !valid) {
     const problems = problemsOf(validate).map((p) => ({ ...p, instancePath: `/config${p.instancePath}` }));
     throw new ProtocolError("PROTOCOL_INVALID", `plugin ${manifest.name}: invalid config`, { problems });
   }

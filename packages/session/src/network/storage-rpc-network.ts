@@ -593,8 +593,11 @@ export function parseSwarm(body: unknown): Snode[] {
   const list = (body as { snodes?: unknown } | undefined)?.snodes;
   if (!Array.isArray(list)) return [];
   const out: Snode[] = [];
-  for (const s of list as Record<string, unknown>[]) {
-    const snode = toSnode(s.ip, s.port_https ?? s.port, s.pubkey_ed25519, s.pubkey_x25519);
+  for (const s of list as unknown[]) {
+    // A hostile or broken snode may list anything: only objects can describe a snode.
+    if (s === null || typeof s !== "object") continue;
+    const r = s as Record<string, unknown>;
+    const snode = toSnode(r.ip, r.port_https ?? r.port, r.pubkey_ed25519, r.pubkey_x25519);
     if (snode !== null) out.push(snode);
   }
   return out;
@@ -604,7 +607,9 @@ function parseRetrieve(body: unknown): { messages: RetrievedMessage[]; more: boo
   const b = body as { messages?: unknown; more?: unknown } | undefined;
   if (!Array.isArray(b?.messages)) throw new SessionError("SESSION_MALFORMED", "retrieve answer has no messages array");
   const messages: RetrievedMessage[] = [];
-  for (const m of b.messages as Record<string, unknown>[]) {
+  for (const item of b.messages as unknown[]) {
+    if (item === null || typeof item !== "object") continue;
+    const m = item as Record<string, unknown>;
     if (typeof m.hash !== "string" || m.hash.length === 0) continue;
     const data = typeof m.data === "string" ? fromBase64Strict(m.data) : null;
     messages.push({
