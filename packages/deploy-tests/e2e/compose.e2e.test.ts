@@ -110,19 +110,26 @@ describe("docker compose --profile dev", () => {
   });
 
   it("50 messages while one plugin-host is killed: each gets exactly one answer", async () => {
-    // The victim is frozen (docker pause) before the burst: its outstanding pull requests still
-    // take events, which it can neither process nor ack. On the first answer it is SIGKILLed (no
-    // drain, no ack): JetStream redelivers what it held to the others after ack_wait (30 s).
+    // The victim is frozen (docker pause) as soon as the driver is ready to send, not before the
+    // driver starts: plugin-host's pull requests expire after 5 s, and starting the driver
+    // container takes longer, so a victim frozen earlier holds no live pull when the burst lands.
+    // Frozen right before the burst, its live pulls still take events that it can neither process
+    // nor ack. On the first answer it is SIGKILLed (no drain, no ack): JetStream redelivers what it
+    // held to the others after ack_wait (30 s).
     const victim = running("plugin-host")[0]!;
-    execFileSync("docker", ["pause", victim], { stdio: "ignore" });
     const child = spawn("docker", composeArgs(["run", "--rm", "--no-deps", "-T", "e2e-driver", "burst", "50"]), { cwd: snapshot });
     let stdout = "";
     let stderr = "";
+    let paused = false;
     let killed = false;
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => {
       stderr += d.toString();
-      if (!killed && stderr.includes('"msg":"reply"')) {
+      if (!paused && stderr.includes('"msg":"driver ready"')) {
+        paused = true;
+        execFileSync("docker", ["pause", victim], { stdio: "ignore" });
+      }
+      if (paused && !killed && stderr.includes('"msg":"reply"')) {
         killed = true;
         execFileSync("docker", ["kill", victim], { stdio: "ignore" });
       }
@@ -137,6 +144,7 @@ describe("docker compose --profile dev", () => {
     expect(wrong, "messages answered zero or several times").toEqual([]);
     expect(Object.keys(r.counts)).toHaveLength(50);
     // the last answers came only after ack_wait: events the killed worker held were redelivered
-    expect(r.lastReplyAfterSendMs, "no event waited for redelivery").toBeGreaterThanOrEqual(25_000);
+    // (ack_wait is 30 s from delivery; the burst itself takes a few seconds to send)
+    expect(r.lastReplyAfterSendMs, "no event waited for redelivery").toBeGreaterThanOrEqual(20_000);
   });
 });
