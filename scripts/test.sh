@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of session_bot on a fresh Debian/Ubuntu machine: installs what is missing
 # (scripts/bootstrap.sh), then builds, lints, typechecks, checks generated files and runs
-# the unit and integration tests of every package (turbo), then the Python SDK's tests.
+# the unit and integration tests of every package (turbo), then the Python SDK's tests and the
+# docker compose end-to-end run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/bootstrap.sh
@@ -15,5 +16,9 @@ pnpm exec turbo run build lint typecheck check:generated test --concurrency=2 --
 
 # The Python plugin SDK (its own venv; interop tests use the TypeScript packages built above).
 sdks/python/run-tests.sh || status=1
+
+# The deployment end to end: build the images, run the compose stack on the devnet, scale and
+# kill workers (docs/deploy.md). Needs the Docker engine that bootstrap prepared.
+pnpm --filter @session-bot/deploy-tests test:e2e || status=1
 
 exit $status
