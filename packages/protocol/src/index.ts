@@ -36,6 +36,7 @@ export {
   MAX_FILE_NAME_LENGTH,
   MAX_ID_LENGTH,
   MAX_INBOUND_TEXT_LENGTH,
+  MAX_JSON_DEPTH,
   MAX_PAGE_LIMIT,
   MAX_PARTITIONS,
   MAX_PLUGIN_NAME_LENGTH,
@@ -115,6 +116,7 @@ export {
   pluginHostSubject,
   pluginManifestKey,
   pluginStateBucket,
+  workerPresenceSubject,
 } from "./names.js";
 export type { BrokerEndpoint, InboundSubjectParts, StreamNames } from "./names.js";
 
@@ -364,6 +366,22 @@ export type {
   WorkerList,
   WorkerStats,
 } from "./schemas/admin.js";
+
+// worker presence and partition ownership
+export {
+  CONSUMER_SET_PATTERN,
+  DEFAULT_PRESENCE_INTERVAL_MS,
+  HOST_CONSUMER_SET,
+  PRESENCE_EXPIRY_INTERVALS,
+  WORKER_INSTANCE_PATTERN,
+  WorkerPresenceSchema,
+  decodeWorkerPresence,
+  encodeWorkerPresence,
+  isWorkerPresence,
+  ownedPartitions,
+  parseWorkerPresence,
+} from "./schemas/presence.js";
+export type { WorkerPresence } from "./schemas/presence.js";
 
 // registry of top-level messages (JSON Schema generation)
 export { MESSAGE_CODECS, SCHEMA_ID_BASE, jsonSchemaDocument, schemaFileName } from "./registry.js";

@@ -255,6 +255,15 @@ export function pluginHostSubject(bot: string, endpoint: string): string {
   return `sb.plugin-host.${assertBotName(bot)}.${endpointTokens(endpoint, "plugin-host endpoint")}`;
 }
 
+/**
+ * `sb.plugin-host.<bot>.presence.<set>`: where the workers of one consumer set (`host`, or a worker
+ * group) announce themselves with `WorkerPresence` heartbeats (core NATS, not stored) to split the
+ * partitions between them. `set` matches `^[a-z0-9][a-z0-9_-]{0,31}$`.
+ */
+export function workerPresenceSubject(bot: string, set: string): string {
+  return `sb.plugin-host.${assertBotName(bot)}.presence.${assertPattern(set, "consumer set", ENDPOINT_TOKEN_RE, ENDPOINT_TOKEN_RE.source)}`;
+}
+
 /** `sb.plugin-host.<bot>.>`: every plugin-host endpoint of one bot (for permissions). */
 export function pluginHostFilter(bot: string): string {
   return `sb.plugin-host.${assertBotName(bot)}.>`;

@@ -9,6 +9,7 @@ import { errorReplyCodec } from "./schemas/error-reply.js";
 import { inboundEventCodec } from "./schemas/inbound.js";
 import { outboundActionCodec } from "./schemas/outbound.js";
 import { pluginCodecs } from "./schemas/plugin.js";
+import { workerPresenceCodec } from "./schemas/presence.js";
 import type { AnyCodec } from "./validation.js";
 
 /** Every top-level message codec, in documentation order. */
@@ -38,6 +39,7 @@ export const MESSAGE_CODECS: readonly AnyCodec[] = Object.freeze([
   adminCodecs.workerList,
   adminCodecs.streamStatusList,
   adminCodecs.pluginStatusList,
+  workerPresenceCodec,
 ]);
 
 /** `InboundEvent` → `inbound-event.schema.json`. */

@@ -211,5 +211,9 @@ export function sampleMessages(): Record<string, unknown[]> {
     WorkerList: [workers],
     StreamStatusList: [streams],
     PluginStatusList: [plugins],
+    WorkerPresence: [
+      { v: 1, instance: "host-a", set: "host", state: "up", intervalMs: 1_000, startedAt: 1_700_000_000_000 },
+      { v: 1, instance: "py-worker.2", set: "py", state: "leaving", intervalMs: 500, startedAt: 0 },
+    ],
   };
 }

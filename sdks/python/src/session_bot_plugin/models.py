@@ -1752,6 +1752,48 @@ class Plugin(RootModel[str]):
     ]
 
 
+class WorkerPresence(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    v: Annotated[
+        Literal[1],
+        Field(description="Major protocol version. Receivers reject any other value."),
+    ]
+    instance: Annotated[
+        str,
+        Field(
+            description="The worker's instance name, unique in its consumer set.",
+            pattern="^[A-Za-z0-9_.-]{1,128}$",
+        ),
+    ]
+    set: Annotated[
+        str,
+        Field(
+            description="The consumer set it pulls: `host`, or its worker group.",
+            pattern="^[a-z0-9][a-z0-9_-]{0,31}$",
+        ),
+    ]
+    state: Annotated[
+        Literal["up", "leaving"],
+        Field(
+            description="`up`: counts as a member until `intervalMs × 3` without news. `leaving`: stopping now; the others take its partitions at once."
+        ),
+    ]
+    intervalMs: Annotated[
+        int,
+        Field(description="How often this worker announces itself.", ge=100, le=60000),
+    ]
+    startedAt: Annotated[
+        int,
+        Field(
+            description="When the worker started (ms since the epoch).",
+            ge=0,
+            le=9007199254740991,
+        ),
+    ]
+
+
 class WorkerStats(BaseModel):
     model_config = ConfigDict(
         extra="allow",

@@ -328,7 +328,7 @@ MESSAGE_NAMES: Final = (
     "BotInfo", "ConversationPage", "ConversationRequest", "DeadLetter", "DeadLetterPage",
     "DeadLetterRetryRequest", "EmptyRequest", "ErrorReply", "InboundEvent", "MessageLogPage",
     "MessageLogQuery", "OutboundAction", "PageRequest", "PluginConfigRecord", "PluginManifest",
-    "PluginStatusList", "ProfileUpdate", "StreamStatusList", "WorkerList", "WorkerStats",
+    "PluginStatusList", "ProfileUpdate", "StreamStatusList", "WorkerList", "WorkerPresence", "WorkerStats",
 )  # fmt: skip
 
 
