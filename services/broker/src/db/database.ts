@@ -1,6 +1,6 @@
 // Opens the broker's SQLite file (WAL) and applies the committed drizzle migrations.
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
@@ -18,8 +18,16 @@ export interface OpenDatabase {
   close(): void;
 }
 
-/** The committed migrations (services/broker/drizzle), found from both src/ and dist/. */
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../drizzle", import.meta.url));
+/**
+ * The committed migrations (services/broker/drizzle). Found from this module's location, which is
+ * src/db/ (tests), dist/db/ (the library build) or dist/ (the bundled service, dist/main.js).
+ */
+export const MIGRATIONS_FOLDER = findMigrationsFolder(import.meta.url);
+
+function findMigrationsFolder(moduleUrl: string): string {
+  const candidates = ["../drizzle", "../../drizzle"].map((rel) => fileURLToPath(new URL(rel, moduleUrl)));
+  return candidates.find((dir) => existsSync(join(dir, "meta", "_journal.json"))) ?? candidates[1]!;
+}
 
 /**
  * Opens (creating if needed) the database file, switches it to WAL, and runs pending migrations.
