@@ -214,8 +214,10 @@ export const NASTY_JSON_VALUES: readonly unknown[] = [
   [[[[[]]]]],
   { __proto__: null },
   { constructor: { prototype: {} } },
-  // Nesting deep enough to reach recursive code, shallow enough for JSON.stringify (see the
-  // known finding protocol-decode-accepts-what-encode-cannot-write for 50,000 levels).
+  // Nesting at and past the protocol's MAX_JSON_DEPTH (64; decodeX and encodeX refuse deeper), and
+  // deep enough to reach recursive code while shallow enough for JSON.stringify.
+  JSON.parse("[".repeat(63) + "]".repeat(63)) as unknown,
+  JSON.parse("[".repeat(64) + "]".repeat(64)) as unknown,
   JSON.parse("[".repeat(500) + "]".repeat(500)) as unknown,
   JSON.parse('{"a":'.repeat(500) + "{}" + "}".repeat(500)) as unknown,
 ];

@@ -48,6 +48,14 @@ const sampleOf = (c: Named): fc.Arbitrary<unknown> => {
 /** A codec with a mutation of one of its own samples, or (1 in 4) of another schema's sample. */
 const codecAndMutant = fc.tuple(codec, codec, fc.nat(3)).chain(([c, other, which]) => mutatedJson(sampleOf(which === 0 ? other : c)).map((m) => [c, m] as const));
 
+/** Nesting of a JSON value: a scalar is 0, `{}` and `[]` are 1 (as `MAX_JSON_DEPTH` counts). */
+function depthOf(value: unknown): number {
+  if (typeof value !== "object" || value === null) return 0;
+  let max = 0;
+  for (const child of Array.isArray(value) ? value : Object.values(value)) max = Math.max(max, depthOf(child));
+  return 1 + max;
+}
+
 let heapAtStart = 0;
 beforeAll(async () => {
   await startWatchdog();
@@ -136,6 +144,45 @@ describe("every protocol schema", () => {
         );
       }),
       fuzzParams(500),
+    );
+  });
+
+  it("decodeX: a sample with one field nested 1–80 or 50,000 levels deep decodes only within MAX_JSON_DEPTH, and what decodes encodes again", () => {
+    // Regression of the finding protocol-decode-accepts-what-encode-cannot-write: a 50,000-level
+    // extra field decoded, and encodeX of the decoded value then failed. Built as text (any depth).
+    const MARK = "__deep_value_here__";
+    const deep = (kind: number, n: number): string => {
+      const [open, leaf, close] = kind === 0 ? ['{"a":', "{}", "}"] : kind === 1 ? ["[", "[]", "]"] : ['["x",', "[]", "]"];
+      return `${open.repeat(n - 1)}${leaf}${close.repeat(n - 1)}`;
+    };
+    const input = codec.chain((c) =>
+      fc.record({
+        c: fc.constant(c),
+        sample: sampleOf(c).filter((v): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)),
+        keyPick: fc.nat(),
+        levels: fc.oneof(fc.integer({ min: 1, max: 80 }), fc.integer({ min: protocol.MAX_JSON_DEPTH - 2, max: protocol.MAX_JSON_DEPTH + 1 }), fc.constant(50_000)),
+        kind: fc.nat(2),
+      }),
+    );
+    fc.assert(
+      fc.property(input, ({ c, sample, keyPick, levels, kind }) => {
+        const keys = [...Object.keys(sample), "zz"];
+        const key = keys[keyPick % keys.length]!;
+        const others = { ...sample, [key]: null };
+        const text = JSON.stringify({ ...sample, [key]: MARK }).replace(JSON.stringify(MARK), deep(kind, levels));
+        const depth = Math.max(depthOf(others), 1 + levels);
+        const out = bounded(`decode${c.name}`, () => expectTyped(PROTOCOL, () => c.decode(text)));
+        if (depth > protocol.MAX_JSON_DEPTH) {
+          expect(out.ok ? "decoded" : out.code, `${c.name}: ${depth} levels`).toBe("PROTOCOL_TOO_LARGE");
+        } else if (out.ok) {
+          const enc = bounded(`encode${c.name}`, () => expectTyped(PROTOCOL, () => c.encode(out.value as never)));
+          expect(enc.ok ? "encoded" : `${enc.code}: ${enc.message}`, `${c.name}: decoded ${depth} levels`).toBe("encoded");
+          if (enc.ok) expect(new TextDecoder().decode(enc.value)).toBe(text);
+        } else {
+          expect(out.code, `${c.name}: ${depth} levels`).not.toBe("PROTOCOL_TOO_LARGE");
+        }
+      }),
+      fuzzParams(400),
     );
   });
 

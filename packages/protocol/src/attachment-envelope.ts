@@ -16,7 +16,7 @@ import { createHash } from "node:crypto";
 import { ProtocolError } from "./errors.js";
 import { MAX_ATTACHMENT_BYTES } from "./limits.js";
 import { attachmentCodecs, type AttachmentPutRequest, type AttachmentReply } from "./schemas/attachment.js";
-import { decodeJson } from "./validation.js";
+import { decodeJson, stringifyJson } from "./validation.js";
 
 /** Largest JSON header of an attachment envelope: 64 KiB. */
 export const MAX_ATTACHMENT_HEADER_BYTES = 65_536;
@@ -34,7 +34,7 @@ function invalid(pointer: string, message: string): ProtocolError {
 }
 
 function frame(header: unknown, bytes: Uint8Array): Uint8Array {
-  const json = encoder.encode(JSON.stringify(header));
+  const json = encoder.encode(stringifyJson(header, "attachment header"));
   if (json.byteLength > MAX_ATTACHMENT_HEADER_BYTES) {
     throw new ProtocolError("PROTOCOL_TOO_LARGE", `attachment header is ${json.byteLength} bytes, over ${MAX_ATTACHMENT_HEADER_BYTES}`);
   }

@@ -10,7 +10,11 @@ export const PROTOCOL_ERROR_CODES = [
   "PROTOCOL_INVALID",
   /** Bytes given to a `decodeX` function are not UTF-8 JSON. */
   "PROTOCOL_BAD_JSON",
-  /** Bytes given to a `decodeX` function exceed {@link MAX_BUS_MESSAGE_BYTES}. */
+  /**
+   * JSON over a limit: bytes given to a `decodeX` function (or a value given to `encodeX`) exceed
+   * `MAX_BUS_MESSAGE_BYTES` or nest deeper than `MAX_JSON_DEPTH`; an envelope limit; a plugin
+   * config too deep for its recursive schema.
+   */
   "PROTOCOL_TOO_LARGE",
   /** The message carries a `v` (major protocol version) this package does not speak. */
   "PROTOCOL_UNSUPPORTED_VERSION",

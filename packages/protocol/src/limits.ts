@@ -147,6 +147,16 @@ export const MAX_ACTOR_LENGTH = 128;
 export const MAX_BUS_MESSAGE_BYTES = 1_048_576;
 
 /**
+ * Maximum nesting of objects and arrays in one bus message: 64 levels (the message itself is level
+ * 1, so `{"a":{"b":[]}}` has 3). `decodeX` refuses deeper JSON and `encodeX` refuses deeper values,
+ * both with `PROTOCOL_TOO_LARGE`, so whatever decodes can be encoded again (`JSON.stringify`
+ * exhausts the stack on a few thousand levels; `JSON.parse` does not) and recursive validators in
+ * other languages (Python's recursion limit is 1,000 frames) stay far from their limits. Real
+ * messages nest fewer than 10 levels; plugin configs, the deepest, rarely more than 5.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
  * Maximum base64 characters of a dead letter's copied payload: 524,288 (384 KiB of bytes), so a
  * dead letter with its metadata always fits in one bus message; longer payloads are cut and
  * flagged `payload.truncated: true`.

@@ -7,7 +7,7 @@ import type { Static, TSchema } from "@sinclair/typebox";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 import { ProtocolError, type ProtocolProblem } from "./errors.js";
-import { MAX_BUS_MESSAGE_BYTES, PROTOCOL_VERSION } from "./limits.js";
+import { MAX_BUS_MESSAGE_BYTES, MAX_JSON_DEPTH, PROTOCOL_VERSION } from "./limits.js";
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives as the module object.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
@@ -113,9 +113,80 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 const textEncoder = new TextEncoder();
 
+/** At most this many `{` and `[` characters in a text means it cannot nest deeper than that. */
+function fewOpenings(text: string, max: number): boolean {
+  let n = 0;
+  // indexOf is native and fast; a normal message has a handful of brackets, so this is the common path.
+  for (let i = text.indexOf("{"); i !== -1; i = text.indexOf("{", i + 1)) if (++n > max) return false;
+  for (let i = text.indexOf("["); i !== -1; i = text.indexOf("[", i + 1)) if (++n > max) return false;
+  return true;
+}
+
 /**
- * Parses UTF-8 JSON bytes into a plain JSON value, enforcing {@link MAX_BUS_MESSAGE_BYTES}.
- * Throws `PROTOCOL_TOO_LARGE` or `PROTOCOL_BAD_JSON`.
+ * True when the JSON `text` nests objects and arrays more than `max` levels deep. Brackets inside
+ * strings do not count (escaped quotes are handled). Only meaningful for valid JSON: on malformed
+ * text it may answer either way, and JSON.parse reports the malformation.
+ */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  if (fewOpenings(text, max)) return false;
+  let depth = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      // Jump to the closing quote: the next `"` not preceded by an odd number of backslashes.
+      for (;;) {
+        i = text.indexOf('"', i + 1);
+        if (i === -1) return false; // unterminated string: not JSON
+        let b = i - 1;
+        while (text.charCodeAt(b) === 0x5c /* \ */) b--;
+        if ((i - 1 - b) % 2 === 0) break;
+      }
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/**
+ * Serialises a value to JSON text for the bus, or throws: `PROTOCOL_TOO_LARGE` when it nests deeper
+ * than {@link MAX_JSON_DEPTH} (or is too large for `JSON.stringify` at all), `PROTOCOL_INVALID`
+ * when it is not JSON-serialisable (a BigInt, a cycle). Internal: the codecs and envelopes use it.
+ */
+export function stringifyJson(value: unknown, what: string): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (cause) {
+    // RangeError: the stack ran out on a deeply nested value (or the string would exceed V8's maximum).
+    if (cause instanceof RangeError) {
+      throw new ProtocolError("PROTOCOL_TOO_LARGE", `${what} is nested deeper than ${MAX_JSON_DEPTH} levels or too large to serialise`, {
+        cause,
+        problems: [{ instancePath: "", message: `nests deeper than ${MAX_JSON_DEPTH} levels`, keyword: "maxDepth" }],
+      });
+    }
+    // A BigInt or a cycle in a field the schema does not know (extra fields are allowed).
+    throw new ProtocolError("PROTOCOL_INVALID", `${what} is not JSON-serialisable`, { cause, problems: [{ instancePath: "", message: "is not JSON-serialisable" }] });
+  }
+  if (json === undefined) {
+    throw new ProtocolError("PROTOCOL_INVALID", `${what} is not JSON-serialisable`, { problems: [{ instancePath: "", message: "is not JSON-serialisable" }] });
+  }
+  if (nestsDeeperThan(json, MAX_JSON_DEPTH)) throw tooDeep(what);
+  return json;
+}
+
+function tooDeep(what: string): ProtocolError {
+  return new ProtocolError("PROTOCOL_TOO_LARGE", `${what} nests deeper than ${MAX_JSON_DEPTH} levels`, {
+    problems: [{ instancePath: "", message: `nests deeper than ${MAX_JSON_DEPTH} levels`, keyword: "maxDepth" }],
+  });
+}
+
+/**
+ * Parses UTF-8 JSON bytes into a plain JSON value, enforcing {@link MAX_BUS_MESSAGE_BYTES} and
+ * {@link MAX_JSON_DEPTH}. Throws `PROTOCOL_TOO_LARGE` or `PROTOCOL_BAD_JSON`.
  */
 export function decodeJson(bytes: Uint8Array | string, what = "message"): unknown {
   let text: string;
@@ -138,6 +209,9 @@ export function decodeJson(bytes: Uint8Array | string, what = "message"): unknow
       throw new ProtocolError("PROTOCOL_BAD_JSON", `${what} is not valid UTF-8`, { cause });
     }
   }
+  // Checked on the text, before parsing: cheap (a native scan for brackets on normal messages), and a
+  // hostile 500,000-level document is refused without building it.
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) throw tooDeep(what);
   try {
     return JSON.parse(text) as unknown;
   } catch (cause) {
@@ -188,14 +262,7 @@ export function defineCodec<S extends TSchema>(name: string, schema: S, options:
 
   const encode = (value: Static<S>): Uint8Array => {
     parse(value);
-    let json: string;
-    try {
-      json = JSON.stringify(value);
-    } catch (cause) {
-      // A BigInt or a cycle in a field the schema does not know (extra fields are allowed).
-      throw new ProtocolError("PROTOCOL_INVALID", `${name} is not JSON-serialisable`, { cause, problems: [{ instancePath: "", message: "is not JSON-serialisable" }] });
-    }
-    const out = textEncoder.encode(json);
+    const out = textEncoder.encode(stringifyJson(value, name));
     if (out.byteLength > MAX_BUS_MESSAGE_BYTES) {
       throw new ProtocolError("PROTOCOL_TOO_LARGE", `${name} encodes to ${out.byteLength} bytes, over ${MAX_BUS_MESSAGE_BYTES}`);
     }

@@ -12,7 +12,7 @@ import {
 } from "../limits.js";
 import type { ValidateFunction } from "ajv";
 import { ProtocolError } from "../errors.js";
-import { ajv, defineCodec, problemsOf } from "../validation.js";
+import { ajv, defineCodec, problemsOf, stringifyJson } from "../validation.js";
 import { jsonObject, pluginName, timestampMs, versionField } from "./common.js";
 
 /** One command a plugin answers (typed by users as `/<name>`). */
@@ -101,7 +101,8 @@ const compiledBySource = new Map<string, { schema: object; validate: ValidateFun
 function configValidator(manifest: PluginManifest): ValidateFunction | undefined {
   const schema = manifest.configSchema;
   if (schema === undefined) return undefined;
-  const source = JSON.stringify(schema);
+  // PROTOCOL_TOO_LARGE for a schema nested deeper than MAX_JSON_DEPTH (one that could not be sent either).
+  const source = stringifyJson(schema, `plugin ${manifest.name}: configSchema`);
   const hit = compiledBySource.get(source);
   if (hit !== undefined) {
     // Refresh recency: Map iteration order is insertion order.
@@ -135,7 +136,8 @@ function configValidator(manifest: PluginManifest): ValidateFunction | undefined
  * distinct schema with the package's AJV instance and cached; at most 256 kept). Throws `PROTOCOL_INVALID` with
  * problems under `/config/...`, or under `/configSchema` when the schema itself does not compile
  * (e.g. an invalid regular expression), and `PROTOCOL_TOO_LARGE` when a recursive schema meets a
- * config nested too deeply to validate. A manifest without `configSchema` accepts any object.
+ * config nested too deeply to validate, or the schema itself nests deeper than `MAX_JSON_DEPTH`.
+ * A manifest without `configSchema` accepts any object.
  */
 export function assertPluginConfig(manifest: PluginManifest, config: unknown): Record<string, unknown> {
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
