@@ -197,6 +197,20 @@ describe("plugin-host may do what it needs", () => {
   });
 });
 
+describe("plugin-host presence", () => {
+  it("publishes and hears worker presence heartbeats (partition ownership)", async () => {
+    const other = await login("plugin-host");
+    try {
+      const sub = host.subscribe(`sb.plugin-host.${BOT}.presence.host`, { max: 1 });
+      await host.flush();
+      other.publish(`sb.plugin-host.${BOT}.presence.host`, enc('{"v":1}'));
+      for await (const m of sub) expect(dec(m.data)).toBe('{"v":1}');
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe("plugin-host is refused", () => {
   it.each(["send", "block", "unblock", "profile", "messages", "conversations", "dead-letters.retry"])(
     "the broker admin endpoint sb.broker.<bot>.%s",

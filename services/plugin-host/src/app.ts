@@ -11,6 +11,7 @@ import { createStore, type AnyPlugin } from "@session-bot/plugin-sdk";
 import type { RuntimeDeps } from "@session-bot/plugin-sdk/runtime";
 import {
   DEAD_LETTER_STREAM,
+  HOST_CONSUMER_SET,
   INBOUND_STREAM,
   OUTBOUND_STREAM,
   PLUGIN_MANIFESTS_BUCKET,
@@ -28,6 +29,7 @@ import { outboundPublisher, type OutboundPublisher } from "./bus/outbound.js";
 import { kvStoreBackend, openStateBucket } from "./bus/state-store.js";
 import type { HostConfig } from "./config.js";
 import { InboundConsumer, ensurePartitionConsumers, type DeliveryOutcome } from "./consuming/inbound-consumer.js";
+import { PartitionOwnership } from "./consuming/ownership.js";
 import { HostError } from "./errors.js";
 import { buildHttp } from "./http/server.js";
 import { watchPluginConfig, type ConfigWatcher } from "./live-config/watcher.js";
@@ -64,6 +66,8 @@ export interface App {
   readiness(): string[];
   /** Protocol's WorkerStats of this worker. */
   stats(): WorkerStats;
+  /** The inbound partitions this worker pulls now (all, or those it owns; PROTOCOL.md §6.2.1). */
+  partitions(): number[];
 }
 
 const SETUP_RETRY_MAX_MS = 5_000;
@@ -74,6 +78,7 @@ export function buildApp(deps: AppDeps): App {
   const registry = new PluginRegistry(deps.plugins, config.pluginsEnabledByDefault);
   const admins = new Set(config.admins);
   let consumer: InboundConsumer | undefined;
+  let ownership: PartitionOwnership | undefined;
   const metrics = createMetrics(() => consumer?.inFlight ?? 0);
   const stats = new PluginStats((plugin, outcome, ms) => {
     metrics.pluginEvents.inc({ plugin, outcome });
@@ -267,7 +272,25 @@ export function buildApp(deps: AppDeps): App {
         log: log.child({ component: "inbound" }),
         onDelivery,
       });
-      await consumer.start();
+      if (config.partitionOwnership) {
+        // Split the partitions with the other workers of the set (PROTOCOL.md §6.2.1); start on
+        // what this worker owns alone (every partition) and narrow as the others answer.
+        ownership = new PartitionOwnership(
+          nc,
+          { bot: config.bot, set: HOST_CONSUMER_SET, instance: config.instance, partitions: config.partitions, intervalMs: config.presenceIntervalMs },
+          (owned) => {
+            metrics.ownedPartitions.set(owned.length);
+            consumer?.setPartitions(owned).catch((err: unknown) => log.error({ err }, "could not change the pulled partitions"));
+          },
+          log.child({ component: "ownership" }),
+        );
+        ownership.start();
+        metrics.ownedPartitions.set(ownership.owned.length);
+        await consumer.start(ownership.owned);
+      } else {
+        metrics.ownedPartitions.set(config.partitions);
+        await consumer.start();
+      }
       scheduler = new TaskScheduler({
         instance: config.instance,
         runnable: () => registry.runnable(),
@@ -295,6 +318,8 @@ export function buildApp(deps: AppDeps): App {
       stopping = true;
       if (!waiting.includes("stopping")) waiting.push("stopping");
       const started = Date.now();
+      // Leave first: the others take this worker's partitions while it finishes what it holds.
+      await ownership?.stop();
       await consumer?.stop(graceMs);
       await scheduler?.stop(
         deps.plugins.map((p) => p.plugin),
@@ -306,6 +331,7 @@ export function buildApp(deps: AppDeps): App {
     },
     readiness,
     stats: workerStats,
+    partitions: () => consumer?.partitions ?? [],
   };
   return app;
 }

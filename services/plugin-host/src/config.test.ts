@@ -16,7 +16,7 @@ describe("loadConfig", () => {
       http: { host: "127.0.0.1", port: 9102 },
       plugins: [...DEFAULT_PLUGINS],
       partitions: 16,
-      concurrency: 8,
+      concurrency: 16,
       maxDeliver: 5,
       commandPrefix: "/",
       pluginsEnabledByDefault: true,

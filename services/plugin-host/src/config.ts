@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { Type, type Static } from "@sinclair/typebox";
-import { ajv, BOT_NAME_PATTERN, DEFAULT_PARTITIONS, MAX_PARTITIONS, SESSION_ID_PATTERN } from "@session-bot/protocol";
+import { ajv, BOT_NAME_PATTERN, DEFAULT_PARTITIONS, DEFAULT_PRESENCE_INTERVAL_MS, MAX_PARTITIONS, SESSION_ID_PATTERN } from "@session-bot/protocol";
 import { HostError } from "./errors.js";
 
 /** The plugins that ship with the project (loaded when PLUGIN_HOST_PLUGINS is not set). */
@@ -35,6 +35,8 @@ export const HostConfigSchema = Type.Object(
     pluginDir: Type.Optional(Type.String({ minLength: 1 })),
     partitions: Type.Integer({ minimum: 1, maximum: MAX_PARTITIONS }),
     concurrency: Type.Integer({ minimum: 1, maximum: 1024 }),
+    partitionOwnership: Type.Boolean(),
+    presenceIntervalMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
     handlerTimeoutMs: Type.Integer({ minimum: 10, maximum: 3_600_000 }),
     ackWaitMs: Type.Integer({ minimum: 1_000, maximum: 3_600_000 }),
     maxDeliver: Type.Integer({ minimum: 1, maximum: 100 }),
@@ -115,7 +117,10 @@ export function loadConfig(env: Env = process.env): HostConfig {
     plugins: list(env.PLUGIN_HOST_PLUGINS) ?? [...DEFAULT_PLUGINS],
     ...(pluginDir !== undefined ? { pluginDir } : {}),
     partitions: int(env, "SB_PARTITIONS", DEFAULT_PARTITIONS),
-    concurrency: int(env, "PLUGIN_HOST_CONCURRENCY", 8),
+    // Default: as many events at once as there are partitions (a lone worker owns them all).
+    concurrency: int(env, "PLUGIN_HOST_CONCURRENCY", int(env, "SB_PARTITIONS", DEFAULT_PARTITIONS)),
+    partitionOwnership: bool(env, "PLUGIN_HOST_PARTITION_OWNERSHIP", true),
+    presenceIntervalMs: int(env, "PLUGIN_HOST_PRESENCE_INTERVAL_MS", DEFAULT_PRESENCE_INTERVAL_MS),
     handlerTimeoutMs: int(env, "PLUGIN_HOST_HANDLER_TIMEOUT_MS", 10_000),
     ackWaitMs: int(env, "PLUGIN_HOST_ACK_WAIT_MS", 30_000),
     maxDeliver: int(env, "PLUGIN_HOST_MAX_DELIVER", 5),

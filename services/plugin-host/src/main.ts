@@ -13,7 +13,14 @@ import { loadPlugins } from "./plugins/loader.js";
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 function natsOptions(config: HostConfig): ConnectionOptions {
-  const o: ConnectionOptions = { servers: config.nats.servers, name: `sb-plugin-host-${config.instance}`, maxReconnectAttempts: -1 };
+  const o: ConnectionOptions = {
+    servers: config.nats.servers,
+    name: `sb-plugin-host-${config.instance}`,
+    maxReconnectAttempts: -1,
+    // nats.js otherwise builds two Errors with stack traces for every request (every
+    // publish-with-ack): 6.7 % of a busy worker's CPU in the benchmarks.
+    noAsyncTraces: true,
+  };
   if (config.nats.credsFile !== undefined) o.authenticator = credsAuthenticator(readFileSync(config.nats.credsFile));
   if (config.nats.user !== undefined) {
     o.user = config.nats.user;

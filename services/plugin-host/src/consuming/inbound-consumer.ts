@@ -86,14 +86,27 @@ export async function ensurePartitionConsumer(jsm: JetStreamManager, opts: Inbou
   }
 }
 
-/** Pulls every partition and hands events to `handle`. */
+/** One partition this worker pulls. */
+interface Pull {
+  readonly messages: ConsumerMessages;
+  readonly loop: Promise<void>;
+}
+
+/**
+ * Pulls the partitions it is given (all of them, or the ones partition ownership gives this worker)
+ * and hands events to `handle`.
+ */
 export class InboundConsumer {
   private readonly sem: Semaphore;
-  private readonly iterators: ConsumerMessages[] = [];
-  private readonly loops: Promise<void>[] = [];
+  private readonly pulls = new Map<number, Pull>();
+  /** Pulls being let go (ownership moved): their loops finish what they already hold. */
+  private readonly releasing = new Set<Promise<void>>();
   private readonly inflight = new Set<Promise<void>>();
   private readonly controller = new AbortController();
   private stopping = false;
+  /** Serialises start/setPartitions/stop (consumer lookups are asynchronous). */
+  private change: Promise<void> = Promise.resolve();
+  private retry: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly opts: InboundConsumerOptions,
@@ -107,14 +120,57 @@ export class InboundConsumer {
     return this.inflight.size;
   }
 
-  /** Starts pulling every partition. */
-  async start(): Promise<void> {
-    for (let p = 0; p < this.opts.partitions; p++) {
-      const consumer = await this.deps.js.consumers.get(INBOUND_STREAM, pluginHostConsumer(this.opts.bot, p));
-      const messages = await consumer.consume({ max_messages: 1, expires: 5_000 });
-      this.iterators.push(messages);
-      this.loops.push(this.loop(p, messages));
-      void this.watchStatus(p, messages);
+  /** The partitions being pulled now, in increasing order. */
+  get partitions(): number[] {
+    return [...this.pulls.keys()].sort((a, b) => a - b);
+  }
+
+  /** Starts pulling `partitions` (default: every partition). */
+  async start(partitions: readonly number[] = Array.from({ length: this.opts.partitions }, (_, p) => p)): Promise<void> {
+    await this.setPartitions(partitions);
+  }
+
+  /**
+   * Pulls exactly `partitions` from now on: starts the new ones, and lets go of the others — their
+   * pull requests are withdrawn and an event already in hand is finished and acked (a partition
+   * holds one unacked event at most, so the next owner simply gets the one after it).
+   */
+  setPartitions(partitions: readonly number[]): Promise<void> {
+    const next = this.change.then(() => this.apply(new Set(partitions)));
+    this.change = next.catch(() => undefined);
+    return next;
+  }
+
+  private async apply(wanted: ReadonlySet<number>): Promise<void> {
+    if (this.stopping) return;
+    clearTimeout(this.retry);
+    for (const [p, pull] of this.pulls) {
+      if (wanted.has(p)) continue;
+      this.pulls.delete(p);
+      const done: Promise<void> = pull.messages
+        .close()
+        .then(() => pull.loop)
+        .catch(() => undefined)
+        .finally(() => this.releasing.delete(done));
+      this.releasing.add(done);
+    }
+    let failure: unknown;
+    for (const p of [...wanted].sort((a, b) => a - b)) {
+      if (this.pulls.has(p) || this.stopping) continue;
+      try {
+        const consumer = await this.deps.js.consumers.get(INBOUND_STREAM, pluginHostConsumer(this.opts.bot, p));
+        const messages = await consumer.consume({ max_messages: 1, expires: 5_000 });
+        this.pulls.set(p, { messages, loop: this.loop(p, messages) });
+        void this.watchStatus(p, messages);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) {
+      // e.g. NATS reconnecting: try the missing partitions again shortly.
+      this.deps.log.warn({ err: failure }, "could not start pulling some partitions; retrying in 1 s");
+      this.retry = setTimeout(() => void this.setPartitions([...wanted]).catch(() => undefined), 1_000);
+      throw failure instanceof Error ? failure : new Error("could not start pulling some partitions", { cause: failure });
     }
   }
 
@@ -177,7 +233,7 @@ export class InboundConsumer {
         // A kind from a newer broker (PROTOCOL.md §2.5): this worker has nothing to run on it,
         // and a newer worker in the fleet may. Ack and count; it is not a poison message.
         this.deps.log.info({ subject: m.subject, seq: m.info.streamSequence }, "inbound event of an unknown kind: ignored");
-        await m.ackAck().catch((e: unknown) => this.deps.log.warn({ err: e }, "ack failed; the event will be redelivered"));
+        this.ack(m, partition);
         this.deps.onDelivery?.("ignored", partition);
         return;
       }
@@ -194,7 +250,7 @@ export class InboundConsumer {
       this.deps.log.error({ err, eventId: event.id }, "event processing failed");
     }
     if (outcome.failures.length === 0) {
-      await m.ackAck().catch((err: unknown) => this.deps.log.warn({ err, eventId: event.id }, "ack failed; the event will be redelivered"));
+      this.ack(m, partition);
       this.deps.onDelivery?.("ack", partition);
       return;
     }
@@ -258,14 +314,30 @@ export class InboundConsumer {
   }
 
   /**
+   * A plain ack, not a confirmed one: the server hands the partition's next event out as soon as it
+   * reads the ack, without a reply to wait for. An ack lost on the way means the event comes back
+   * after `ack_wait`; its replies carry the same action ids and the broker drops the duplicates.
+   */
+  private ack(m: JsMsg, partition: number): void {
+    try {
+      m.ack();
+    } catch (err) {
+      this.deps.log.warn({ err, partition, seq: m.info.streamSequence }, "ack failed; the event will be redelivered");
+    }
+  }
+
+  /**
    * Stops pulling, lets in-flight events finish for up to `graceMs`, then aborts their handlers
    * (their events are nak'ed for another worker).
    */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
+    clearTimeout(this.retry);
+    await this.change;
     // close() resolves only once the iterator is consumed, i.e. after the in-flight handler of
     // each partition returns: start closing now, but let the grace period decide the wait.
-    const closing = Promise.allSettled(this.iterators.map((it) => it.close()));
+    const pulls = [...this.pulls.values()];
+    const closing = Promise.allSettled(pulls.map((p) => p.messages.close()));
     const all = Promise.allSettled([...this.inflight]);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([all, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
@@ -273,6 +345,6 @@ export class InboundConsumer {
     this.controller.abort(new Error("plugin-host stopping"));
     await all;
     await closing;
-    await Promise.allSettled(this.loops);
+    await Promise.allSettled([...pulls.map((p) => p.loop), ...this.releasing]);
   }
 }

@@ -10,6 +10,7 @@ export interface HostMetrics {
   readonly configChanges: Counter<"plugin" | "result">;
   readonly tasks: Counter<"plugin" | "task" | "outcome">;
   readonly inFlight: Gauge;
+  readonly ownedPartitions: Gauge;
 }
 
 /** Creates a registry with the worker's metrics (plus Node.js process metrics). */
@@ -30,6 +31,7 @@ export function createMetrics(inFlight: () => number): HostMetrics {
     actions: new Counter({ name: "sb_plugin_host_actions_total", help: "Outbound actions published (duplicate=true: dropped by JetStream as a repeat).", labelNames: ["action", "duplicate"], registers: [registry] }),
     configChanges: new Counter({ name: "sb_plugin_host_config_changes_total", help: "Plugin config records applied or refused.", labelNames: ["plugin", "result"], registers: [registry] }),
     tasks: new Counter({ name: "sb_plugin_host_task_runs_total", help: "Scheduled task runs by outcome.", labelNames: ["plugin", "task", "outcome"], registers: [registry] }),
+    ownedPartitions: new Gauge({ name: "sb_plugin_host_owned_partitions", help: "Inbound partitions this worker pulls now (partition ownership, PROTOCOL.md §6.2.1).", registers: [registry] }),
     inFlight: new Gauge({
       name: "sb_plugin_host_in_flight",
       help: "Events being handled now.",
