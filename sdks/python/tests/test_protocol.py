@@ -90,7 +90,8 @@ def test_pattern_dollar_does_not_match_before_newline():
         (b"{", "PROTOCOL_BAD_JSON"),
         (b'{"v": NaN}', "PROTOCOL_BAD_JSON"),
         (b"\xef\xbb\xbf{}", "PROTOCOL_BAD_JSON"),
-        (b"[" * 100_000, "PROTOCOL_BAD_JSON"),
+        (b"[" * 10, "PROTOCOL_BAD_JSON"),
+        (b"[" * 100_000, "PROTOCOL_TOO_LARGE"),  # deeper than MAX_JSON_DEPTH: refused before parsing
         (b" " * (protocol.MAX_BUS_MESSAGE_BYTES + 1), "PROTOCOL_TOO_LARGE"),
         (b"[]", "PROTOCOL_INVALID"),
         (b'{"v":2,"kind":"message"}', "PROTOCOL_UNSUPPORTED_VERSION"),
@@ -100,6 +101,73 @@ def test_decode_errors(raw, code):
     with pytest.raises(ProtocolError) as info:
         protocol.decode_inbound_event(raw)
     assert info.value.code == code
+
+
+def _deep_text(levels: int) -> str:
+    """A valid InboundEvent with an extra field of ``levels`` nested objects (the message has levels + 1)."""
+    base = json.dumps(dict(VALID["InboundEvent"][0], zz=0), separators=(",", ":"))
+    return base.replace('"zz":0', '"zz":' + '{"a":' * (levels - 1) + "{}" + "}" * (levels - 1))
+
+
+def _deep_value(levels: int) -> dict:
+    v: dict = {}
+    for _ in range(levels - 1):
+        v = {"a": v}
+    return v
+
+
+def _depth(value) -> int:  # noqa: ANN001
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+def test_decode_refuses_json_deeper_than_max_json_depth():
+    # Mirrors packages/protocol (fuzz finding protocol-decode-accepts-what-encode-cannot-write).
+    assert protocol.MAX_JSON_DEPTH == 64
+    at_limit = _deep_text(protocol.MAX_JSON_DEPTH - 1)
+    assert _depth(json.loads(at_limit)) == protocol.MAX_JSON_DEPTH
+    for raw in (at_limit, at_limit.encode()):
+        assert protocol.decode_inbound_event(raw).model_extra["zz"] == json.loads(at_limit)["zz"]
+    for raw in (_deep_text(protocol.MAX_JSON_DEPTH), _deep_text(protocol.MAX_JSON_DEPTH).encode(), _deep_text(50_000)):
+        with pytest.raises(ProtocolError) as info:
+            protocol.decode_inbound_event(raw)
+        assert info.value.code == "PROTOCOL_TOO_LARGE"
+        assert [(p.instance_path, p.keyword) for p in info.value.problems] == [("", "maxDepth")]
+    with pytest.raises(ProtocolError) as info:
+        protocol.decode_json("[" * 65 + "]" * 65)
+    assert info.value.code == "PROTOCOL_TOO_LARGE"
+    assert protocol.decode_json("[" * 64 + "]" * 64) == json.loads("[" * 64 + "]" * 64)
+    assert len(protocol.decode_json("[" + "[]," * 10_000 + "{}]")) == 10_001  # wide is not deep
+
+
+def test_brackets_in_strings_do_not_count_towards_depth():
+    event = dict(VALID["InboundEvent"][0], text="[{" * 2_000 + '"\\"\\[')
+    assert protocol.decode_inbound_event(json.dumps(event)).text == event["text"]
+    assert protocol.decode_json(json.dumps({"k": "\\", "[" * 100: [[1]]})) == {"k": "\\", "[" * 100: [[1]]}
+
+
+def test_encode_refuses_values_deeper_than_max_json_depth():
+    ok = dict(VALID["InboundEvent"][0], zz=_deep_value(protocol.MAX_JSON_DEPTH - 1))
+    assert json.loads(protocol.encode("InboundEvent", ok)) == ok
+    for levels in (protocol.MAX_JSON_DEPTH, 50_000):
+        with pytest.raises(ProtocolError) as info:
+            protocol.encode("InboundEvent", dict(VALID["InboundEvent"][0], zz=_deep_value(levels)))
+        assert info.value.code == "PROTOCOL_TOO_LARGE"
+
+
+_tricky = st.text(alphabet='[]{}"\\a,:', max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | _tricky,
+                    lambda c: st.lists(c, max_size=3) | st.dictionaries(_tricky, c, max_size=3), max_leaves=20),
+       st.integers(min_value=0, max_value=8))
+def test_nests_deeper_than_matches_the_value_depth(value, limit):
+    for text in (json.dumps(value), json.dumps(value, ensure_ascii=False, separators=(",", ":"))):
+        assert protocol.nests_deeper_than(text, limit) == (_depth(value) > limit)
 
 
 def test_error_messages_do_not_echo_values():

@@ -38,6 +38,9 @@ MAX_DESCRIPTION_LENGTH: Final = 500
 MAX_USAGE_LENGTH: Final = 200
 MAX_ERROR_MESSAGE_LENGTH: Final = 1_000
 MAX_BUS_MESSAGE_BYTES: Final = 1_048_576
+# Objects/arrays nested in one message (the message itself is level 1); deeper is PROTOCOL_TOO_LARGE
+# on decode and on encode, so whatever decodes encodes again (PROTOCOL.md §1).
+MAX_JSON_DEPTH: Final = 64
 MAX_DEAD_LETTER_PAYLOAD_LENGTH: Final = 524_288
 DEFAULT_PARTITIONS: Final = 16
 MAX_PARTITIONS: Final = 1_024
@@ -495,8 +498,35 @@ def _reject_constant(c: str) -> Any:
     raise ValueError("non-JSON number")
 
 
+# A JSON string (escapes included) or one bracket: strings are skipped whole, so brackets in them do not count.
+_JSON_STRING_OR_BRACKET: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+
+
+def nests_deeper_than(text: str, limit: int) -> bool:
+    """True when the JSON ``text`` nests objects and arrays more than ``limit`` levels deep (brackets
+    inside strings do not count). Only meaningful for valid JSON; json.loads reports malformed text."""
+    if text.count("{") + text.count("[") <= limit:  # the common case, at C speed
+        return False
+    depth = 0
+    for m in _JSON_STRING_OR_BRACKET.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif c in "]}":
+            depth -= 1
+    return False
+
+
+def _too_deep(what: str) -> ProtocolError:
+    return ProtocolError("PROTOCOL_TOO_LARGE", f"{what}: nested deeper than {MAX_JSON_DEPTH} levels",
+                         [ProtocolProblem("", f"nests deeper than {MAX_JSON_DEPTH} levels", "maxDepth")])
+
+
 def decode_json(data: bytes | bytearray | memoryview | str, what: str = "message") -> Any:
-    """UTF-8 JSON → value, at most MAX_BUS_MESSAGE_BYTES; ProtocolError (BAD_JSON/TOO_LARGE) otherwise."""
+    """UTF-8 JSON → value, at most MAX_BUS_MESSAGE_BYTES and MAX_JSON_DEPTH levels; ProtocolError
+    (BAD_JSON/TOO_LARGE) otherwise."""
     if isinstance(data, str):
         raw = data.encode("utf-8")
     elif isinstance(data, (bytes, bytearray, memoryview)):
@@ -507,8 +537,13 @@ def decode_json(data: bytes | bytearray | memoryview | str, what: str = "message
         raise ProtocolError("PROTOCOL_TOO_LARGE", f"{what}: {len(raw)} bytes, over {MAX_BUS_MESSAGE_BYTES}")
     try:
         text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError("PROTOCOL_BAD_JSON", f"{what}: not UTF-8 JSON") from None
+    if nests_deeper_than(text, MAX_JSON_DEPTH):
+        raise _too_deep(what)
+    try:
         return json.loads(text, parse_constant=_reject_constant, parse_float=_js_number)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+    except (ValueError, RecursionError):
         raise ProtocolError("PROTOCOL_BAD_JSON", f"{what}: not UTF-8 JSON") from None
 
 
@@ -521,9 +556,14 @@ def encode(name: str, value: Any) -> bytes:
     data = _as_dict(value)
     check(name, data)
     try:
-        raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except RecursionError:
+        raise _too_deep(name) from None
     except (TypeError, ValueError):
         raise ProtocolError("PROTOCOL_INVALID", f"{name}: value has no JSON form") from None
+    if nests_deeper_than(text, MAX_JSON_DEPTH):
+        raise _too_deep(name)
+    raw = text.encode("utf-8")
     if len(raw) > MAX_BUS_MESSAGE_BYTES:
         raise ProtocolError("PROTOCOL_TOO_LARGE", f"{name}: {len(raw)} bytes, over {MAX_BUS_MESSAGE_BYTES}")
     return raw
