@@ -1,7 +1,8 @@
 // The inbound path: poll → dedup → (decrypted, classified by the Session client) → rate limit and
-// blocklist → record in SQLite → publish to SB_INBOUND with Nats-Msg-Id = event id → only then
-// commit the poll cursor. A crash anywhere replays the batch; the dedup table and JetStream's
-// duplicate window turn the replay into no-ops.
+// blocklist → record the batch in SQLite → publish to SB_INBOUND with Nats-Msg-Id = event id, one
+// chain per conversation, the chains pipelined → mark the acked messages published and deduplicated
+// → only when every message of the batch is on the stream, commit the poll cursor. A crash anywhere
+// replays the batch; the dedup table and JetStream's duplicate window turn the replay into no-ops.
 import { writeSync } from "node:fs";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
@@ -22,7 +23,7 @@ import type { FaultHook } from "../config.js";
 import type { Counters } from "../counters.js";
 import type { BrokerStore } from "../db/store.js";
 import type { BrokerMetrics } from "../metrics.js";
-import { logText, mapSessionEvent } from "./map-event.js";
+import { logText, mapSessionEvent, type InboundAttachment } from "./map-event.js";
 import type { RateLimiter } from "./rate-limiter.js";
 
 /** Text of the one notice a sender gets when the rate limit first refuses them. */
@@ -94,57 +95,148 @@ export class Poller {
   }
 
   /**
-   * One round: poll, handle every item, then commit the cursor. Throws (without committing) when
-   * publishing fails, so the batch is polled again.
+   * One round: poll, then handle the batch in four steps —
+   *
+   * 1. classify every item in swarm order (dedup, blocklist, rate limit, map and validate) and
+   *    record them all in ONE transaction (drops with their dedup mark; events as `received`);
+   * 2. publish the events pipelined: one chain per conversation, the chains concurrently. Within a
+   *    chain each publish waits for the previous one's ack, and a failed publish ends its chain,
+   *    so no later event of that conversation reaches the stream before it (per-conversation order
+   *    holds even when one publish fails and the batch is polled again);
+   * 3. mark every message whose events were all acked as published and deduplicated, in ONE
+   *    transaction (also when another chain failed: those are on the stream already);
+   * 4. if any publish failed, throw without committing the cursor (the batch is polled again: the
+   *    dedup table skips what step 3 marked, the rest is published in order); otherwise run the
+   *    side effects (rate-limit notices, message-request accepts) and commit the cursor.
+   *
+   * Returns the number of events published.
    */
   async pollRound(signal?: AbortSignal): Promise<number> {
     const d = this.#d;
     const end = d.metrics.pollLatency.startTimer();
     const batch = await d.client.pollOnce(signal ? { signal } : {});
     end();
-    let published = 0;
+
+    // 1. Classify and record.
+    const planned: Planned[] = [];
+    const drops: { e: SessionEvent; reason: string }[] = [];
+    const notices = new Set<string>();
+    const seen = new Set<string>();
     for (const item of batch.items) {
-      if (d.store.dedupOutcome(item.hash) !== undefined) continue;
-      published += await this.#handle(item);
+      if (seen.has(item.hash) || d.store.dedupOutcome(item.hash) !== undefined) continue;
+      seen.add(item.hash);
+      const outcome = this.#classify(item, notices);
+      if (outcome.kind === "publish") planned.push(outcome.plan);
+      else if (outcome.kind === "drop") drops.push({ e: outcome.e, reason: outcome.reason });
+    }
+    if (seen.size > 0) {
+      d.store.transaction(() => {
+        for (const item of batch.items) {
+          if (!seen.has(item.hash)) continue;
+          if (item.status !== "event") d.store.markDedup(item.hash, "dropped");
+        }
+        for (const { e, reason } of drops) this.#recordDrop(e, reason);
+        for (const p of planned) this.#recordReceived(p);
+      });
+    }
+
+    // 2. Publish: one chain per conversation, chains concurrently.
+    const chains = new Map<string, Planned[]>();
+    for (const p of planned) {
+      const chain = chains.get(p.e.sender);
+      if (chain) chain.push(p);
+      else chains.set(p.e.sender, [p]);
+    }
+    const failures: unknown[] = [];
+    await Promise.all([...chains.values()].map((chain) => this.#publishChain(chain, failures)));
+
+    // 3. Mark what is on the stream.
+    const done = planned.filter((p) => p.published);
+    if (done.length > 0) {
+      d.store.transaction(() => {
+        for (const p of done) {
+          for (const { event } of p.encoded) d.store.setMessageStatus("in", event.id, "published");
+          d.store.markDedup(p.e.hash, "published");
+        }
+      });
+      let events = 0;
+      for (const p of done) {
+        for (const { event } of p.encoded) d.metrics.inbound.inc({ kind: event.kind });
+        events += p.encoded.length;
+      }
+      d.counters.published += events;
+    }
+
+    // 4. Side effects, then the cursor (only when everything before it is on the stream).
+    await forEachLimit([...notices], SIDE_EFFECT_CONCURRENCY, (to) => this.#notice(to));
+    if (d.autoAcceptRequests) {
+      const peers = new Set(done.filter((p) => p.e.kind === "message").map((p) => p.e.sender));
+      await forEachLimit([...peers], SIDE_EFFECT_CONCURRENCY, (peer) => this.#autoAccept(peer));
+    }
+    if (failures.length > 0) {
+      const failed = planned.length - done.length;
+      d.log.warn({ published: done.length, failed, errors: failures.length }, "some inbound publishes failed; the batch will be polled again");
+      throw failures[0];
     }
     await d.client.commit(batch);
-    return published;
+    return done.reduce((n, p) => n + p.encoded.length, 0);
   }
 
-  async #handle(item: PolledItem): Promise<number> {
+  /** Publishes one conversation's messages in order; stops at the first failure. */
+  async #publishChain(chain: readonly Planned[], failures: unknown[]): Promise<void> {
+    const d = this.#d;
+    for (const p of chain) {
+      try {
+        for (const { event, bytes } of p.encoded) {
+          const h = natsHeaders();
+          h.set(HEADER_PROTOCOL_VERSION, String(PROTOCOL_VERSION));
+          h.set(HEADER_CONTENT_TYPE, CONTENT_TYPE_JSON);
+          const end = d.metrics.publishLatency.startTimer();
+          await d.js.publish(inboundSubjectOf(event, d.partitions), bytes, { msgID: event.id, expect: { streamName: INBOUND_STREAM }, headers: h });
+          end();
+          if (d.fault === "crash-after-publish") {
+            // Test-only: die between the publish ack and the dedup marks and cursor commit
+            // (config BROKER_FAULT). Written synchronously: pino's buffered output would die with
+            // the process.
+            writeSync(2, JSON.stringify({ level: 60, hash: p.e.hash, msg: "fault hook crash-after-publish: killing the process" }) + "\n");
+            process.kill(process.pid, "SIGKILL");
+          }
+        }
+        p.published = true;
+      } catch (err) {
+        failures.push(err);
+        d.log.warn({ err, hash: p.e.hash, conversation: p.e.sender }, "inbound publish failed; the conversation's later messages wait for the next poll");
+        return;
+      }
+    }
+  }
+
+  /** Decides what happens to one polled item (no I/O except reads). */
+  #classify(item: PolledItem, notices: Set<string>): Classification {
     const d = this.#d;
     if (item.status === "error") {
       d.metrics.decryptFailures.inc({ code: item.error.code });
       d.counters.dropped++;
       d.log.warn({ hash: item.hash, code: item.error.code }, "undecryptable or malformed message dropped");
-      d.store.markDedup(item.hash, "dropped");
-      return 0;
+      return { kind: "done" };
     }
     if (item.status === "ignored") {
       d.metrics.inboundDropped.inc({ reason: "ignored" });
-      d.store.markDedup(item.hash, "dropped");
-      return 0;
+      return { kind: "done" };
     }
-    return this.#handleEvent(item.event);
-  }
-
-  async #handleEvent(e: SessionEvent): Promise<number> {
-    const d = this.#d;
+    const e = item.event;
     d.counters.received++;
-    const now = this.#now();
-    if (d.store.isBlocked(e.sender)) {
-      return this.#drop(e, "blocked");
-    }
+    if (d.store.isBlocked(e.sender)) return this.#drop(e, "blocked");
     // Only visible messages count against the rate limit: typing and receipts are chatter.
     if (e.kind === "message" || e.kind === "reaction") {
       const decision = d.limiter.take(e.sender);
       if (decision !== "allowed") {
         d.metrics.rateLimited.inc();
-        if (decision === "limited-first") await this.#notice(e.sender);
+        if (decision === "limited-first") notices.add(e.sender);
         return this.#drop(e, "rate_limited");
       }
     }
-    const mapped = mapSessionEvent(d.bot, e, now);
+    const mapped = mapSessionEvent(d.bot, e, this.#now());
     if (mapped.status === "unsupported") return this.#drop(e, "unsupported");
     if (mapped.droppedAttachments > 0) d.log.warn({ hash: e.hash, dropped: mapped.droppedAttachments }, "attachments over the per-message limit dropped");
 
@@ -160,70 +252,51 @@ export class Poller {
         return this.#drop(e, "invalid");
       }
     }
-
-    const first = mapped.events[0];
-    d.store.transaction(() => {
-      for (const a of mapped.attachments) {
-        d.store.putAttachment({
-          id: a.id,
-          direction: "in",
-          pointer: JSON.stringify(a.info),
-          size: a.descriptor.size,
-          contentType: a.descriptor.contentType,
-          fileName: a.descriptor.fileName ?? null,
-        });
-      }
-      const displayName = first && "senderName" in first ? first.senderName : undefined;
-      d.store.touchConversation(e.sender, e.timestamp, "in", {
-        approvedMe: true,
-        countsAsMessage: e.kind === "message",
-        ...(displayName !== undefined ? { displayName } : {}),
-      });
-      for (const { event } of encoded) {
-        d.store.recordMessage({ conversationId: e.sender, direction: "in", ref: event.id, kind: event.kind, body: logText(event), status: "received", sentAt: e.timestamp });
-      }
-    });
-
-    for (const { event, bytes } of encoded) {
-      const h = natsHeaders();
-      h.set(HEADER_PROTOCOL_VERSION, String(PROTOCOL_VERSION));
-      h.set(HEADER_CONTENT_TYPE, CONTENT_TYPE_JSON);
-      const end = d.metrics.publishLatency.startTimer();
-      await d.js.publish(inboundSubjectOf(event, d.partitions), bytes, { msgID: event.id, expect: { streamName: INBOUND_STREAM }, headers: h });
-      end();
-      if (d.fault === "crash-after-publish") {
-        // Test-only: die between the publish ack and the cursor commit (config BROKER_FAULT).
-        // Written synchronously: pino's buffered output would die with the process.
-        writeSync(2, JSON.stringify({ level: 60, hash: e.hash, msg: "fault hook crash-after-publish: killing the process" }) + "\n");
-        process.kill(process.pid, "SIGKILL");
-      }
-    }
-    d.store.transaction(() => {
-      for (const { event } of encoded) {
-        d.store.setMessageStatus("in", event.id, "published");
-        d.metrics.inbound.inc({ kind: event.kind });
-      }
-      d.store.markDedup(e.hash, "published");
-    });
-    d.counters.published += encoded.length;
-
-    if (e.kind === "message" && d.autoAcceptRequests) await this.#autoAccept(e.sender);
-    return encoded.length;
+    return { kind: "publish", plan: { e, attachments: mapped.attachments, encoded, published: false } };
   }
 
-  #drop(e: SessionEvent, reason: string): number {
+  /** Records a message about to be published: attachments, conversation, message log (`received`). */
+  #recordReceived(p: Planned): void {
+    const d = this.#d;
+    const e = p.e;
+    for (const a of p.attachments) {
+      d.store.putAttachment({
+        id: a.id,
+        direction: "in",
+        pointer: JSON.stringify(a.info),
+        size: a.descriptor.size,
+        contentType: a.descriptor.contentType,
+        fileName: a.descriptor.fileName ?? null,
+      });
+    }
+    const first = p.encoded[0]?.event;
+    const displayName = first && "senderName" in first ? first.senderName : undefined;
+    d.store.touchConversation(e.sender, e.timestamp, "in", {
+      approvedMe: true,
+      countsAsMessage: e.kind === "message",
+      ...(displayName !== undefined ? { displayName } : {}),
+    });
+    for (const { event } of p.encoded) {
+      d.store.recordMessage({ conversationId: e.sender, direction: "in", ref: event.id, kind: event.kind, body: logText(event), status: "received", sentAt: e.timestamp });
+    }
+  }
+
+  #drop(e: SessionEvent, reason: string): Classification {
     const d = this.#d;
     d.counters.dropped++;
     d.metrics.inboundDropped.inc({ reason });
-    d.store.transaction(() => {
-      if (reason !== "blocked") {
-        d.store.touchConversation(e.sender, e.timestamp, "in", { countsAsMessage: e.kind === "message" });
-        d.store.recordMessage({ conversationId: e.sender, direction: "in", ref: e.hash, kind: e.kind, body: null, status: "dropped", sentAt: e.timestamp });
-        d.store.setMessageStatus("in", e.hash, "dropped", { code: reason.toUpperCase(), message: `dropped: ${reason.replace("_", " ")}` });
-      }
-      d.store.markDedup(e.hash, "dropped");
-    });
-    return 0;
+    return { kind: "drop", e, reason };
+  }
+
+  /** Records a dropped message (in the batch's first transaction) and its dedup mark. */
+  #recordDrop(e: SessionEvent, reason: string): void {
+    const d = this.#d;
+    if (reason !== "blocked") {
+      d.store.touchConversation(e.sender, e.timestamp, "in", { countsAsMessage: e.kind === "message" });
+      d.store.recordMessage({ conversationId: e.sender, direction: "in", ref: e.hash, kind: e.kind, body: null, status: "dropped", sentAt: e.timestamp });
+      d.store.setMessageStatus("in", e.hash, "dropped", { code: reason.toUpperCase(), message: `dropped: ${reason.replace("_", " ")}` });
+    }
+    d.store.markDedup(e.hash, "dropped");
   }
 
   async #notice(to: string): Promise<void> {
@@ -246,6 +319,29 @@ export class Poller {
       d.log.warn({ err, conversation: peer }, "could not accept the message request");
     }
   }
+}
+
+/** Rate-limit notices and request accepts in flight at once (each is a Session send). */
+const SIDE_EFFECT_CONCURRENCY = 4;
+
+/** A message of the batch that maps to events to publish. */
+interface Planned {
+  readonly e: SessionEvent;
+  readonly attachments: readonly InboundAttachment[];
+  readonly encoded: readonly { event: InboundEvent; bytes: Uint8Array }[];
+  /** Every event acked by the stream. */
+  published: boolean;
+}
+
+type Classification = { kind: "done" } | { kind: "drop"; e: SessionEvent; reason: string } | { kind: "publish"; plan: Planned };
+
+/** Runs `fn` over `items`, at most `limit` at a time; `fn` must not throw. */
+async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
