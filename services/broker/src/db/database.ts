@@ -8,8 +8,8 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { BrokerError } from "../errors.js";
 import * as schema from "./schema.js";
 
-/** The drizzle handle over the broker's schema. */
-export type BrokerDb = BetterSQLite3Database<typeof schema>;
+/** The drizzle handle over the broker's schema (with its better-sqlite3 connection, `$client`). */
+export type BrokerDb = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
 /** An open database: the drizzle handle and the underlying connection (for close and pragmas). */
 export interface OpenDatabase {

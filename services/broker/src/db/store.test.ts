@@ -61,6 +61,17 @@ describe("BrokerStore (temporary SQLite file)", () => {
     expect(store.conversationCount()).toBe(2);
   });
 
+  it("a touch changes only what it names: display name and approvals are kept when absent, replaced when given", () => {
+    store.touchConversation(A, 100, "in", { displayName: "Ay", approvedMe: true });
+    expect(store.getConversation(A)).toMatchObject({ displayName: "Ay", approved: false, approvedMe: true, inboundCount: 1, outboundCount: 0, firstSeenAt: now, lastMessageAt: 100 });
+    store.touchConversation(A, 300, "out", { approved: true });
+    expect(store.getConversation(A)).toMatchObject({ displayName: "Ay", approved: true, approvedMe: true, inboundCount: 1, outboundCount: 1, lastMessageAt: 300 });
+    store.touchConversation(A, 200, "in", { displayName: "Ay again", approvedMe: false });
+    expect(store.getConversation(A)).toMatchObject({ displayName: "Ay again", approved: true, approvedMe: false, inboundCount: 2, outboundCount: 1, lastMessageAt: 300 });
+    store.touchConversation(A, 400, "out", { countsAsMessage: false });
+    expect(store.getConversation(A)).toMatchObject({ displayName: "Ay again", inboundCount: 2, outboundCount: 1, lastMessageAt: 400 });
+  });
+
   it("records each message once per direction and ref, and pages them", () => {
     const id1 = store.recordMessage({ conversationId: A, direction: "in", ref: "h1", kind: "message", body: "hi", status: "received", sentAt: 1 });
     expect(store.recordMessage({ conversationId: A, direction: "in", ref: "h1", kind: "message", body: "hi", status: "received", sentAt: 1 })).toBe(id1);

@@ -1,5 +1,6 @@
 // Every read and write of the broker's database, as plain-data methods. Synchronous: SQLite through
 // better-sqlite3 answers in microseconds, and synchronous transactions cannot interleave.
+import type Database from "better-sqlite3";
 import { and, asc, count, desc, eq, lt, sql } from "drizzle-orm";
 import type { BrokerDb } from "./database.js";
 import { attachments, blocklist, conversations, deadLetters, inboundDedup, messages, outboundKeys, sessionKv } from "./schema.js";
@@ -53,14 +54,50 @@ export function decodeCursor(cursor: string | undefined): number | undefined {
   return Number(s);
 }
 
+// The statements of the inbound path (several per message), written as SQL and prepared once:
+// drizzle builds and prepares a query on every call (~25-65 µs each), a prepared statement runs in
+// a few µs. Same semantics as the drizzle forms they replace (see the unit tests).
+const HOT_SQL = {
+  dedupOutcome: "select outcome from inbound_dedup where hash = ?",
+  markDedup: "insert into inbound_dedup (hash, outcome, seen_at) values (?, ?, ?) on conflict (hash) do update set outcome = excluded.outcome",
+  isBlocked: "select 1 from blocklist where session_id = ?",
+  // A null display name / approval leaves the stored one; counts are added.
+  touchConversation: `insert into conversations (session_id, display_name, approved, approved_me, first_seen_at, last_message_at, inbound_count, outbound_count)
+    values (@sessionId, @displayName, coalesce(@approved, 0), coalesce(@approvedMe, 0), @now, @at, @inbound, @outbound)
+    on conflict (session_id) do update set
+      last_message_at = max(last_message_at, @at),
+      inbound_count = inbound_count + @inbound,
+      outbound_count = outbound_count + @outbound,
+      display_name = coalesce(@displayName, display_name),
+      approved = coalesce(@approved, approved),
+      approved_me = coalesce(@approvedMe, approved_me)`,
+  recordMessage: `insert into messages (conversation_id, direction, ref, kind, body, status, plugin, causation_id, sent_at, created_at, updated_at)
+    values (@conversationId, @direction, @ref, @kind, @body, @status, @plugin, @causationId, @sentAt, @now, @now)
+    on conflict do nothing returning id`,
+  messageId: "select id from messages where direction = ? and ref = ?",
+  setMessageStatus: "update messages set status = ?, error_code = ?, error_message = ?, updated_at = ? where direction = ? and ref = ?",
+} as const;
+
+type HotStatements = { readonly [K in keyof typeof HOT_SQL]: Database.Statement };
+
 /** The broker's database operations. */
 export class BrokerStore {
   readonly #db: BrokerDb;
   readonly #now: () => number;
+  #hot: HotStatements | undefined;
 
   constructor(db: BrokerDb, now: () => number = Date.now) {
     this.#db = db;
     this.#now = now;
+  }
+
+  /** The prepared hot statements (prepared on first use, on drizzle's own connection). */
+  get #stmt(): HotStatements {
+    if (!this.#hot) {
+      const client = this.#db.$client;
+      this.#hot = Object.fromEntries(Object.entries(HOT_SQL).map(([k, q]) => [k, client.prepare(q)])) as unknown as HotStatements;
+    }
+    return this.#hot;
   }
 
   /** Runs `fn` in one transaction. */
@@ -77,32 +114,19 @@ export class BrokerStore {
     direction: "in" | "out",
     patch: { displayName?: string | undefined; approved?: boolean; approvedMe?: boolean; countsAsMessage?: boolean } = {},
   ): void {
-    const now = this.#now();
     // Typing indicators and receipts touch the conversation without counting as messages.
     const n = patch.countsAsMessage === false ? 0 : 1;
-    const inc = direction === "in" ? { inboundCount: n, outboundCount: 0 } : { inboundCount: 0, outboundCount: n };
-    this.#db
-      .insert(conversations)
-      .values({
-        sessionId,
-        displayName: patch.displayName ?? null,
-        approved: patch.approved ?? false,
-        approvedMe: patch.approvedMe ?? false,
-        firstSeenAt: now,
-        lastMessageAt: at,
-        ...inc,
-      })
-      .onConflictDoUpdate({
-        target: conversations.sessionId,
-        set: {
-          lastMessageAt: sql`max(${conversations.lastMessageAt}, ${at})`,
-          ...(direction === "in" ? { inboundCount: sql`${conversations.inboundCount} + ${n}` } : { outboundCount: sql`${conversations.outboundCount} + ${n}` }),
-          ...(patch.displayName !== undefined ? { displayName: patch.displayName } : {}),
-          ...(patch.approved !== undefined ? { approved: patch.approved } : {}),
-          ...(patch.approvedMe !== undefined ? { approvedMe: patch.approvedMe } : {}),
-        },
-      })
-      .run();
+    const bool = (b: boolean | undefined) => (b === undefined ? null : b ? 1 : 0);
+    this.#stmt.touchConversation.run({
+      sessionId,
+      displayName: patch.displayName ?? null,
+      approved: bool(patch.approved),
+      approvedMe: bool(patch.approvedMe),
+      now: this.#now(),
+      at,
+      inbound: direction === "in" ? n : 0,
+      outbound: direction === "out" ? n : 0,
+    });
   }
 
   /** Sets the approval flags of a conversation (creating it when absent). */
@@ -147,24 +171,14 @@ export class BrokerStore {
     plugin?: string | null;
     causationId?: string | null;
   }): number {
-    const now = this.#now();
-    const inserted = this.#db
-      .insert(messages)
-      .values({ ...m, plugin: m.plugin ?? null, causationId: m.causationId ?? null, createdAt: now, updatedAt: now })
-      .onConflictDoNothing()
-      .returning({ id: messages.id })
-      .get();
+    const inserted = this.#stmt.recordMessage.get({ ...m, plugin: m.plugin ?? null, causationId: m.causationId ?? null, now: this.#now() }) as { id: number } | undefined;
     if (inserted) return inserted.id;
-    return this.getMessage(m.direction, m.ref)?.id ?? 0;
+    return (this.#stmt.messageId.get(m.direction, m.ref) as { id: number } | undefined)?.id ?? 0;
   }
 
   /** Updates the status (and error) of a message by direction and ref. */
   setMessageStatus(direction: "in" | "out", ref: string, status: MessageStatus, error?: { code: string; message: string }): void {
-    this.#db
-      .update(messages)
-      .set({ status, errorCode: error?.code ?? null, errorMessage: error?.message ?? null, updatedAt: this.#now() })
-      .where(and(eq(messages.direction, direction), eq(messages.ref, ref)))
-      .run();
+    this.#stmt.setMessageStatus.run(status, error?.code ?? null, error?.message ?? null, this.#now(), direction, ref);
   }
 
   getMessage(direction: "in" | "out", ref: string): MessageRow | undefined {
@@ -217,17 +231,12 @@ export class BrokerStore {
 
   /** The recorded outcome of an inbound hash, or undefined when never handled. */
   dedupOutcome(hash: string): "published" | "dropped" | undefined {
-    return this.#db.select({ o: inboundDedup.outcome }).from(inboundDedup).where(eq(inboundDedup.hash, hash)).get()?.o;
+    return (this.#stmt.dedupOutcome.get(hash) as { outcome: "published" | "dropped" } | undefined)?.outcome;
   }
 
   markDedup(hash: string, outcome: "published" | "dropped"): void {
-    this.#db
-      .insert(inboundDedup)
-      .values({ hash, outcome, seenAt: this.#now() })
-      .onConflictDoUpdate({ target: inboundDedup.hash, set: { outcome } })
-      .run();
+    this.#stmt.markDedup.run(hash, outcome, this.#now());
   }
-
 
   // ---- outbound idempotency ------------------------------------------------------------------
 
@@ -282,7 +291,7 @@ export class BrokerStore {
   }
 
   isBlocked(sessionId: string): boolean {
-    return this.#db.select({ s: blocklist.sessionId }).from(blocklist).where(eq(blocklist.sessionId, sessionId)).get() !== undefined;
+    return this.#stmt.isBlocked.get(sessionId) !== undefined;
   }
 
   listBlocked(): string[] {
