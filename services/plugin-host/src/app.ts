@@ -7,6 +7,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Service } from "@nats-io/services";
+import { JetStreamPublisher } from "@session-bot/js-publisher";
 import { createStore, type AnyPlugin } from "@session-bot/plugin-sdk";
 import type { RuntimeDeps } from "@session-bot/plugin-sdk/runtime";
 import {
@@ -79,6 +80,7 @@ export function buildApp(deps: AppDeps): App {
   const admins = new Set(config.admins);
   let consumer: InboundConsumer | undefined;
   let ownership: PartitionOwnership | undefined;
+  let publisher: JetStreamPublisher | undefined;
   const metrics = createMetrics(() => consumer?.inFlight ?? 0);
   const stats = new PluginStats((plugin, outcome, ms) => {
     metrics.pluginEvents.inc({ plugin, outcome });
@@ -259,7 +261,8 @@ export function buildApp(deps: AppDeps): App {
           if (!stopping) log.error({ err }, "plugin manifest watch ended");
         }
       })();
-      publish = outboundPublisher(js);
+      publisher = new JetStreamPublisher(nc);
+      publish = outboundPublisher(publisher);
       watcher = await watchPluginConfig(pluginsKv!, config.bot, registry, log.child({ component: "live-config" }), (plugin, result) =>
         metrics.configChanges.inc({ plugin, result }),
       );
@@ -328,6 +331,7 @@ export function buildApp(deps: AppDeps): App {
       watcher?.stop();
       stopManifestWatch?.();
       await service?.stop().catch(() => undefined);
+      publisher?.close();
     },
     readiness,
     stats: workerStats,

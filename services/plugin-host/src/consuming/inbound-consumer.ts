@@ -159,7 +159,9 @@ export class InboundConsumer {
       if (this.pulls.has(p) || this.stopping) continue;
       try {
         const consumer = await this.deps.js.consumers.get(INBOUND_STREAM, pluginHostConsumer(this.opts.bot, p));
-        const messages = await consumer.consume({ max_messages: 1, expires: 5_000 });
+        // One pull request serves many events: the server still hands out one at a time (max_ack_pending 1),
+        // and the worker does not send a new pull after every event.
+        const messages = await consumer.consume({ max_messages: 16, expires: 5_000 });
         this.pulls.set(p, { messages, loop: this.loop(p, messages) });
         void this.watchStatus(p, messages);
       } catch (err) {
