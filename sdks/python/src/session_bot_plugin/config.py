@@ -39,7 +39,8 @@ class WorkerConfig:
     """None: join plugin-host's own consumers (sb_host_<bot>_p<n>); the worker is one more member of
     that fleet and must serve the same plugins. A name ([a-z0-9]{1,16}): a fleet of its own with its
     own consumers (sb_group_<group>_<bot>_p<n>) that sees every event, beside plugin-host."""
-    concurrency: int = 8
+    concurrency: int | None = None
+    """Events in flight at once per worker; None = ``partitions`` (a lone worker owns them all), as plugin-host."""
     handler_timeout_ms: int = 10_000
     ack_wait_ms: int = 30_000
     max_deliver: int = 5
@@ -54,9 +55,22 @@ class WorkerConfig:
     http_host: str = "127.0.0.1"
     http_port: int | None = None
     """/healthz, /readyz, /metrics; None = no HTTP (from_env: PLUGIN_HOST_HTTP_PORT, default 9102, 0 = any free port)."""
+    partition_ownership: bool = True
+    """Split the partitions with the other workers of the consumer set (PROTOCOL.md §6.2.1): announce
+    this worker on ``sb.plugin-host.<bot>.presence.<set>`` (set ``host`` without a group, else the group)
+    and pull only the partitions it owns. False: pull every partition (the old behaviour)."""
+    presence_interval_ms: int = protocol.DEFAULT_PRESENCE_INTERVAL_MS
+    """How often this worker announces itself (100..60000 ms); it counts as gone after 3 silent intervals."""
 
     def __post_init__(self) -> None:
+        if self.concurrency is None and isinstance(self.partitions, int) and not isinstance(self.partitions, bool):
+            self.concurrency = min(max(self.partitions, 1), 1024)
         self.validate()
+
+    @property
+    def consumer_set(self) -> str:
+        """The presence set of this worker: ``host`` (plugin-host's consumers) or its group."""
+        return protocol.HOST_CONSUMER_SET if self.group is None else self.group
 
     @property
     def router_reply(self) -> str:
@@ -74,13 +88,16 @@ class WorkerConfig:
             p.append("NATS_URL must list at least one server")
         if self.group is not None and (not isinstance(self.group, str) or not _GROUP_RE.match(self.group)):
             p.append("SB_WORKER_GROUP must match [a-z0-9]{1,16}")
+        elif self.group == protocol.HOST_CONSUMER_SET:
+            p.append("SB_WORKER_GROUP must not be host (the presence set of plugin-host's own consumers)")
         for name, v, lo, hi in (("SB_PARTITIONS", self.partitions, 1, protocol.MAX_PARTITIONS),
                                 ("PLUGIN_HOST_CONCURRENCY", self.concurrency, 1, 1024),
                                 ("PLUGIN_HOST_HANDLER_TIMEOUT_MS", self.handler_timeout_ms, 10, 3_600_000),
                                 ("PLUGIN_HOST_ACK_WAIT_MS", self.ack_wait_ms, 1_000, 3_600_000),
                                 ("PLUGIN_HOST_MAX_DELIVER", self.max_deliver, 1, 100),
                                 ("PLUGIN_HOST_SHUTDOWN_GRACE_MS", self.shutdown_grace_ms, 0, 600_000),
-                                ("SB_FETCH_TIMEOUT_MS", self.fetch_timeout_ms, 100, 60_000)):
+                                ("SB_FETCH_TIMEOUT_MS", self.fetch_timeout_ms, 100, 60_000),
+                                ("PLUGIN_HOST_PRESENCE_INTERVAL_MS", self.presence_interval_ms, 100, 60_000)):
             if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
                 p.append(f"{name} must be an integer {lo}..{hi}")
         if (not isinstance(self.backoff_ms, list) or not self.backoff_ms or len(self.backoff_ms) > 100
@@ -88,6 +105,8 @@ class WorkerConfig:
             p.append("PLUGIN_HOST_BACKOFF_MS must be 1..100 comma-separated integers 0..3600000")
         if not isinstance(self.admins, list) or not all(isinstance(a, str) and re.match(r"05[0-9a-f]{64}\Z", a) for a in self.admins):
             p.append("PLUGIN_HOST_ADMINS must be Session IDs (05 + 64 lowercase hex)")
+        if not isinstance(self.partition_ownership, bool):
+            p.append("PLUGIN_HOST_PARTITION_OWNERSHIP must be true or false")
         if self.http_port is not None and (not isinstance(self.http_port, int) or not 0 <= self.http_port <= 65535):
             p.append("PLUGIN_HOST_HTTP_PORT must be an integer 0..65535")
         if not isinstance(self.command_prefix, str) or not re.match(r"\S{1,4}\Z", self.command_prefix):
@@ -149,6 +168,7 @@ class WorkerConfig:
                 backoff.append(int(b))
             else:
                 problems.append("PLUGIN_HOST_BACKOFF_MS must be comma-separated integers")
+        partitions = integer("SB_PARTITIONS", protocol.DEFAULT_PARTITIONS)
         kwargs = dict(
             bot=env.get("SB_BOT", "bot"),
             servers=lst("NATS_URL") or ["nats://127.0.0.1:4222"],
@@ -156,9 +176,10 @@ class WorkerConfig:
             user=s("NATS_USER"),
             password=secret("NATS_PASSWORD"),
             token=secret("NATS_TOKEN"),
-            partitions=integer("SB_PARTITIONS", protocol.DEFAULT_PARTITIONS),
+            partitions=partitions,
             group=s("SB_WORKER_GROUP"),
-            concurrency=integer("PLUGIN_HOST_CONCURRENCY", 8),
+            # Default: as many events at once as there are partitions (a lone worker owns them all).
+            concurrency=integer("PLUGIN_HOST_CONCURRENCY", partitions),
             handler_timeout_ms=integer("PLUGIN_HOST_HANDLER_TIMEOUT_MS", 10_000),
             ack_wait_ms=integer("PLUGIN_HOST_ACK_WAIT_MS", 30_000),
             max_deliver=integer("PLUGIN_HOST_MAX_DELIVER", 5),
@@ -171,6 +192,8 @@ class WorkerConfig:
             fetch_timeout_ms=integer("SB_FETCH_TIMEOUT_MS", 2_000),
             http_host=env.get("PLUGIN_HOST_HTTP_HOST", "127.0.0.1"),
             http_port=integer("PLUGIN_HOST_HTTP_PORT", 9102),
+            partition_ownership=boolean("PLUGIN_HOST_PARTITION_OWNERSHIP", True),
+            presence_interval_ms=integer("PLUGIN_HOST_PRESENCE_INTERVAL_MS", protocol.DEFAULT_PRESENCE_INTERVAL_MS),
         )
         if s("PLUGIN_HOST_INSTANCE") is not None:
             kwargs["instance"] = env["PLUGIN_HOST_INSTANCE"]

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, Iterable, Literal, TypeVar
 
 import jsonschema
 import pydantic
@@ -53,7 +53,16 @@ BOT_NAME_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 PLUGIN_NAME_PATTERN: Final = r"^[a-z][a-z0-9_-]{0,31}$"
 COMMAND_NAME_PATTERN: Final = r"^[a-z][a-z0-9_-]{0,31}$"
 ERROR_CODE_PATTERN: Final = r"^[A-Z][A-Z0-9_]{0,63}$"
+WORKER_INSTANCE_PATTERN: Final = r"^[A-Za-z0-9_.-]{1,128}$"
+CONSUMER_SET_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 SEMVER_PATTERN: Final = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
+
+# ---- worker presence (PROTOCOL.md §6.2.1) ------------------------------------------------------
+HOST_CONSUMER_SET: Final = "host"
+"""The consumer set of plugin-host's own partition consumers (``sb_host_<bot>_p<n>``)."""
+DEFAULT_PRESENCE_INTERVAL_MS: Final = 1_000
+PRESENCE_EXPIRY_INTERVALS: Final = 3
+"""A member that has not announced itself for this many of its intervals is gone."""
 
 INBOUND_KINDS: Final = ("message", "reaction", "read", "typing", "request_response", "unsend")
 OUTBOUND_ACTIONS: Final = ("send", "react", "read", "typing", "accept", "set_display_name")
@@ -132,6 +141,8 @@ _BAD_TOKEN = re.compile(r"[.*>\s\x00-\x1f\x7f]")
 _BOT_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}\Z")
 _PLUGIN_RE = re.compile(r"[a-z][a-z0-9_-]{0,31}\Z")
 _ENDPOINT_TOKEN_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}\Z")
+_CONSUMER_SET_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}\Z")
+_WORKER_INSTANCE_RE = re.compile(r"[A-Za-z0-9_.-]{1,128}\Z")
 
 
 def assert_subject_token(token: object, what: str = "subject token") -> str:
@@ -263,6 +274,24 @@ def plugin_host_consumer(bot: str, partition: int) -> str:
     return f"sb_host_{assert_bot_name(bot)}_p{_partition(partition)}"
 
 
+def is_consumer_set(name: object) -> bool:
+    """True for a consumer set name: ``host`` or a worker group (``^[a-z0-9][a-z0-9_-]{0,31}$``)."""
+    return isinstance(name, str) and _CONSUMER_SET_RE.match(name) is not None
+
+
+def is_worker_instance(name: object) -> bool:
+    """True for a worker instance name usable in presence (``^[A-Za-z0-9_.-]{1,128}$``)."""
+    return isinstance(name, str) and _WORKER_INSTANCE_RE.match(name) is not None
+
+
+def worker_presence_subject(bot: str, set: str) -> str:
+    """``sb.plugin-host.<bot>.presence.<set>``: the core NATS subject of a consumer set's
+    ``WorkerPresence`` heartbeats (PROTOCOL.md §6.2.1)."""
+    if not is_consumer_set(set):
+        raise ProtocolError("PROTOCOL_BAD_NAME", f"consumer set must match {CONSUMER_SET_PATTERN}")
+    return f"sb.plugin-host.{assert_bot_name(bot)}.presence.{set}"
+
+
 def plugin_config_key(bot: str, plugin: str) -> str:
     return f"{assert_bot_name(bot)}.{assert_plugin_name(plugin)}"
 
@@ -299,6 +328,20 @@ def partition_of(conversation: str, partitions: int) -> int:
     if not isinstance(conversation, str) or conversation == "":
         raise ProtocolError("PROTOCOL_BAD_NAME", "conversation must be a non-empty string")
     return fnv1a32(conversation) % assert_partition_count(partitions)
+
+
+def owned_partitions(self: str, members: Iterable[str], partitions: int) -> list[int]:
+    """The partitions ``self`` owns among ``members`` (PROTOCOL.md §6.2.1): the unique member names
+    (``self`` added when missing) sorted by code unit — byte order, as the names are ASCII — and
+    partition ``p`` goes to the member at index ``p mod n``. Returns them in increasing order; every
+    member computes the same split from the same list, sizes differing by at most one.
+
+    The same results as ``ownedPartitions`` of @session-bot/protocol (the Python sort of ``str`` is by
+    code point, equal to JavaScript's code-unit order for these ASCII names)."""
+    if not isinstance(partitions, int) or isinstance(partitions, bool) or partitions < 0:
+        raise ProtocolError("PROTOCOL_BAD_NAME", "partition count must be a non-negative integer")
+    names = sorted({*members, self})
+    return list(range(names.index(self), partitions, len(names)))
 
 
 _ID_RE = re.compile(r"[A-Za-z0-9+/=:._-]{1,128}\Z")

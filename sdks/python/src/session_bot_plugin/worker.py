@@ -3,6 +3,9 @@
 - waits (with backoff) for the broker's streams and buckets; never creates or edits streams;
 - one durable pull consumer per partition (``max_ack_pending: 1``), pulled one message at a time,
   so one conversation's events are handled in order and never concurrently, fleet-wide;
+- partition ownership (PROTOCOL.md §6.2.1): the workers of a consumer set (``host`` in plugin-host's
+  fleet, else the group) announce themselves with ``WorkerPresence`` heartbeats and each pulls only
+  the partitions it owns, TypeScript and Python workers alike; "leaving" is announced first on stop;
 - every enabled plugin runs on each event, side by side; ack when all succeeded, nak with backoff
   when one failed, on the last allowed delivery a DeadLetter then term; an invalid body is
   dead-lettered at once; an event of an unknown (newer) kind is acked and ignored;
@@ -36,6 +39,7 @@ from nats.js.errors import BucketNotFoundError, KeyNotFoundError, NotFoundError
 from . import __version__, models, protocol
 from .chunker_nats import request_chunked
 from .config import WorkerConfig, consumer_name
+from .ownership import PartitionOwnership
 from .plugin import (
     Plugin,
     PluginError,
@@ -54,6 +58,9 @@ log = logging.getLogger("session_bot_plugin")
 ROUTER_NAME = "router"
 RESERVED_PLUGIN_NAMES = frozenset({"router", "host"})
 _SETUP_RETRY_MAX_S = 5.0
+# How long a starting worker waits for the members of its consumer set to answer its first presence
+# (they answer a newcomer at once), so that it does not pull partitions it is about to hand back.
+_PRESENCE_SETTLE_S = 0.1
 
 
 @dataclass
@@ -281,6 +288,15 @@ class TaskScheduler:
 
 
 @dataclass
+class _Pull:
+    """One partition this worker pulls."""
+
+    task: asyncio.Task = field(init=False)
+    released: bool = False
+    """Ownership moved: stop asking for more; finish what is in hand."""
+
+
+@dataclass
 class _KvEntry:
     key: str
     value: bytes
@@ -362,7 +378,13 @@ class Worker:
         self.counters = _Counters()
         self.waiting: list[str] = ["starting"]
         self._stopping = False
-        self._loops: list[asyncio.Task] = []
+        self._pulls: dict[int, _Pull] = {}
+        """The partitions this worker pulls now (all, or those it owns) → their pull loops."""
+        self._releasing: set[asyncio.Task] = set()
+        """Pull loops being let go (ownership moved): they finish what they already hold."""
+        self._wanted: set[int] = set()
+        self._reconciler: asyncio.Task | None = None
+        self.ownership: PartitionOwnership | None = None
         self._inflight: set[asyncio.Task] = set()
         self._sem = asyncio.Semaphore(self.config.concurrency)
         self._stores: dict[str, PluginStore] = {}
@@ -411,23 +433,42 @@ class Worker:
             await manifests_kv.put(protocol.plugin_manifest_key(p.name), protocol.encode("PluginManifest", p.manifest()))
         await self._watch_config(plugins_kv)
         await self._ensure_consumers()
-        for part in range(cfg.partitions):
-            psub = await js.pull_subscribe_bind(durable=consumer_name(cfg.bot, part, cfg.group), stream=protocol.INBOUND_STREAM)
-            self._loops.append(asyncio.create_task(self._loop(part, psub), name=f"sb-partition-{part}"))
+        if cfg.partition_ownership:
+            # Split the partitions with the other workers of the set (PROTOCOL.md §6.2.1): announce
+            # this worker, give the others a moment to answer, then pull what it owns; narrow or widen
+            # as members come and go.
+            self.ownership = PartitionOwnership(nc, bot=cfg.bot, set=cfg.consumer_set, instance=cfg.instance,
+                                                partitions=cfg.partitions, interval_ms=cfg.presence_interval_ms,
+                                                on_change=self._set_partitions)
+            await self.ownership.start()
+            with contextlib.suppress(Exception):
+                await nc.flush(timeout=2)
+            await asyncio.sleep(_PRESENCE_SETTLE_S)
+            self._set_partitions(self.ownership.owned)
+        else:
+            self._set_partitions(list(range(cfg.partitions)))
+        assert self._reconciler is not None
+        await asyncio.shield(self._reconciler)
         self.scheduler.start()
         await self._register_service()
         self.waiting.remove("starting")
         self.started.set()
-        log.info("worker running bot=%s instance=%s group=%s plugins=%s partitions=%d", cfg.bot, cfg.instance,
-                 cfg.group or "(plugin-host)", [p.name for p in self.plugins], cfg.partitions)
+        log.info("worker running bot=%s instance=%s group=%s plugins=%s partitions=%d pulling=%d", cfg.bot, cfg.instance,
+                 cfg.group or "(plugin-host)", [p.name for p in self.plugins], cfg.partitions, len(self._pulls))
 
     async def stop(self, grace_ms: int | None = None) -> None:
         """Stops intake, lets in-flight events finish for ``grace_ms``, then cancels them (nak'ed)."""
         grace = self.config.shutdown_grace_ms if grace_ms is None else grace_ms
         stop_started = time.monotonic()
+        # Leave first: the others take this worker's partitions while it finishes what it holds.
+        if self.ownership is not None:
+            await self.ownership.stop()
         self._stopping = True
         if "stopping" not in self.waiting:
             self.waiting.append("stopping")
+        if self._reconciler is not None and not self._reconciler.done():
+            self._reconciler.cancel()
+            await asyncio.gather(self._reconciler, return_exceptions=True)
         if self._service is not None:
             with contextlib.suppress(Exception):
                 await self._service.stop()
@@ -437,7 +478,7 @@ class Worker:
                 t.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         # The pull loops end on their own within one fetch timeout (a message they get meanwhile is nak'ed).
-        await asyncio.gather(*self._loops, return_exceptions=True)
+        await asyncio.gather(*(p.task for p in self._pulls.values()), *self._releasing, return_exceptions=True)
         await self.scheduler.stop(max(0.0, grace - (time.monotonic() - stop_started) * 1000))
         if self._watch_task is not None:
             self._watch_task.cancel()
@@ -629,9 +670,53 @@ class Worker:
         self._service = svc
 
     # ---- consuming -----------------------------------------------------------------------------
-    async def _loop(self, partition: int, psub: Any) -> None:
-        timeout = self.config.fetch_timeout_ms / 1000
+    @property
+    def partitions(self) -> list[int]:
+        """The inbound partitions this worker pulls now (all, or those it owns; PROTOCOL.md §6.2.1)."""
+        return sorted(self._pulls)
+
+    def _set_partitions(self, partitions: Iterable[int]) -> None:
+        """Pulls exactly ``partitions`` from now on: starts the new ones and lets go of the others (their
+        loops stop asking for more and finish an event already in hand)."""
+        self._wanted = set(partitions)
+        if self._reconciler is None or self._reconciler.done():
+            self._reconciler = asyncio.get_running_loop().create_task(self._reconcile(), name="sb-partitions")
+        # else: the running reconcile goes round again until it matches the latest wish
+
+    async def _reconcile(self) -> None:
+        js = self.js
+        assert js is not None
+        cfg = self.config
         while not self._stopping:
+            wanted = set(self._wanted)
+            for part in [p for p in self._pulls if p not in wanted]:
+                pull = self._pulls.pop(part)
+                pull.released = True
+                self._releasing.add(pull.task)
+                pull.task.add_done_callback(self._releasing.discard)
+            failed: Exception | None = None
+            for part in sorted(wanted):
+                if part in self._pulls or self._stopping:
+                    continue
+                try:
+                    psub = await js.pull_subscribe_bind(durable=consumer_name(cfg.bot, part, cfg.group), stream=protocol.INBOUND_STREAM)
+                except Exception as err:  # noqa: BLE001 - e.g. reconnecting: try again shortly
+                    failed = failed or err
+                    continue
+                pull = _Pull()
+                pull.task = asyncio.create_task(self._loop(part, psub, pull), name=f"sb-partition-{part}")
+                self._pulls[part] = pull
+            if failed is not None:
+                log.warning("could not start pulling some partitions (%s); retrying in 1 s", failed)
+                await asyncio.sleep(1)
+                continue
+            if self._wanted == wanted:
+                log.debug("pulling partitions %s", self.partitions)
+                return
+
+    async def _loop(self, partition: int, psub: Any, pull: _Pull) -> None:
+        timeout = self.config.fetch_timeout_ms / 1000
+        while not self._stopping and not pull.released:
             try:
                 msgs = await psub.fetch(1, timeout=timeout)
             except asyncio.TimeoutError:
@@ -639,35 +724,55 @@ class Worker:
             except asyncio.CancelledError:
                 raise
             except Exception as err:  # noqa: BLE001 - connection trouble: keep trying
-                if self._stopping:
+                if self._stopping or pull.released:
                     break
                 log.warning("fetch failed on partition %d: %s", partition, err)
                 await asyncio.sleep(1)
                 psub = await self._rebind_if_gone(partition, psub)
                 continue
             for m in msgs:
-                if self._stopping:
-                    await self._safe(m.nak())
-                    self._count("shutdown")
-                    continue
-                async with self._sem:
-                    task = asyncio.create_task(self._deliver(m))
-                    self._inflight.add(task)
-                    try:
-                        # One at a time per partition: the consumer allows a single unacked message anyway.
-                        await asyncio.shield(task)
-                    except asyncio.CancelledError:
-                        if task.cancelled() or self._stopping:
-                            pass
-                        else:
-                            raise
-                    except Exception:  # noqa: BLE001 - never end the partition's loop; the event comes back after ack_wait
-                        log.exception("unexpected failure delivering on partition %d", partition)
-                        self._count("error")
-                    finally:
-                        self._inflight.discard(task)
+                await self._take(partition, m)
+        await self._let_go(partition, psub)
+
+    async def _let_go(self, partition: int, psub: Any) -> None:
+        """Ends a pull: an event that reached this worker after its last fetch returned (the server's
+        pull request outlives the client's wait by a hair) is taken (or nak'ed when stopping) instead of
+        being dropped with the subscription, which would hold the partition until ack_wait."""
+        with contextlib.suppress(Exception):
+            assert self.nc is not None
+            await self.nc.flush(timeout=2)
+            while psub.pending_msgs > 0:
+                try:
+                    msgs = await psub.fetch(1, timeout=0.05)  # the buffered message, without a new wait
+                except asyncio.TimeoutError:
+                    break
+                for m in msgs:
+                    await self._take(partition, m)
         with contextlib.suppress(Exception):
             await psub.unsubscribe()
+
+    async def _take(self, partition: int, m: Any) -> None:
+        """Handles one pulled message (one at a time per partition), or nak's it when stopping."""
+        if self._stopping:
+            await self._safe(m.nak())
+            self._count("shutdown")
+            return
+        async with self._sem:
+            task = asyncio.create_task(self._deliver(m))
+            self._inflight.add(task)
+            try:
+                # One at a time per partition: the consumer allows a single unacked message anyway.
+                await asyncio.shield(task)
+            except asyncio.CancelledError:
+                if task.cancelled() or self._stopping:
+                    pass
+                else:
+                    raise
+            except Exception:  # noqa: BLE001 - never end the partition's loop; the event comes back after ack_wait
+                log.exception("unexpected failure delivering on partition %d", partition)
+                self._count("error")
+            finally:
+                self._inflight.discard(task)
 
     async def _rebind_if_gone(self, partition: int, psub: Any) -> Any:
         """A partition consumer that disappeared (deleted by hand, lost) is created again."""
