@@ -1,7 +1,7 @@
 // Loopback-only admin endpoints on the seed's port: fault injection for other processes.
 import type http from "node:http";
 import type { Fault, Faults } from "./faults.js";
-import { isLoopback, readBody, sendJson } from "./http.js";
+import { ClientGone, isLoopback, readBody, sendJson } from "./http.js";
 
 /**
  * Handles `/_devnet/faults` (GET list, POST inject, DELETE clear), `/_devnet/move` (POST
@@ -23,6 +23,7 @@ export function adminHandler(
         moveSnode(body.target, body.swarmId);
         return sendJson(res, 200, { ok: true, swarms: info().swarms });
       } catch (err) {
+        if (err instanceof ClientGone) throw err;
         return sendJson(res, 400, { error: err instanceof Error ? err.message : "bad request" });
       }
     }
@@ -47,6 +48,7 @@ export function adminHandler(
       faults.inject(body.target, fault);
       return sendJson(res, 200, { ok: true, faults: faults.list() });
     } catch (err) {
+      if (err instanceof ClientGone) throw err;
       return sendJson(res, 400, { error: err instanceof Error ? err.message : "bad request" });
     }
   };

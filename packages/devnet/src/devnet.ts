@@ -6,7 +6,7 @@ import { DevnetError } from "./errors.js";
 import { Faults } from "./faults.js";
 import { fileServerHandler, type FileServerOptions } from "./file-server.js";
 import { adminHandler } from "./admin.js";
-import { BodyTooLarge, listen, readBody, sendJson, sendText, sleep, type Listener, type TlsMaterial } from "./http.js";
+import { BodyTooLarge, listen, readBody, sendJson, sendText, sleep, type ListenEvents, type Listener, type TlsMaterial } from "./http.js";
 import { RateLimiter } from "./rate-limit.js";
 import { seedJsonRpc, serviceNodeStatesOf } from "./seed.js";
 import { snodeHandler } from "./snode-handler.js";
@@ -105,6 +105,11 @@ export interface Devnet {
   messages(sessionId: string, namespace?: number): DevnetMessage[];
   /** Requests received per snode index since start (faulted ones included). */
   requestCounts(): number[];
+  /**
+   * Requests (on any listener) whose client closed the connection before its body ended, since
+   * start: logged at debug ("client went away mid-request"), not as failures.
+   */
+  clientAborts(): number;
   /** Purges expired messages and files now (it also runs on a timer). */
   purgeExpired(): { messages: number; files: number };
   /** Stops every listener and closes the database. Idempotent. */
@@ -155,6 +160,14 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
 
   const rpc = new StorageRpc(topo, store, (sn) => ports.get(sn) ?? 0, () => serviceNodeStates());
   const onError = (err: unknown): void => log.error({ err }, "devnet request failed");
+  let clientAborts = 0;
+  // A client that goes away mid-request is the client's business: debug only, and counted.
+  const listenEvents = (component: string): ListenEvents => ({
+    clientGone: (err) => {
+      clientAborts += 1;
+      log.debug({ component, reason: err.message }, "client went away mid-request");
+    },
+  });
 
   const cleanup = async (): Promise<void> => {
     if (purgeTimer) clearInterval(purgeTimer);
@@ -183,6 +196,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
           onRequest: () => (requestCounts[sn.index]! += 1),
         }),
         onError,
+        listenEvents("snode"),
       );
       listeners.push(listener);
       ports.set(sn, listener.port);
@@ -202,6 +216,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         await fsHandler(req, res);
       },
       onError,
+      listenEvents("file-server"),
     );
     listeners.push(fsListener);
 
@@ -267,6 +282,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         seedLog.debug("seed json_rpc");
       },
       onError,
+      listenEvents("seed"),
     );
     listeners.push(seedListener);
 
@@ -322,6 +338,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         }));
       },
       requestCounts: () => [...requestCounts],
+      clientAborts: () => clientAborts,
       purgeExpired: () => {
         if (stopped) throw new DevnetError("DEVNET_STOPPED", "the devnet is stopped");
         return purge();

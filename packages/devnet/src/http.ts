@@ -25,18 +25,42 @@ export class BodyTooLarge extends Error {
   override readonly name = "BodyTooLarge";
 }
 
-/** Starts one listener on `host:port` (0 = any free port). */
+/**
+ * Thrown by {@link readBody} when the client closed the connection (or broke the framing) before
+ * the body ended: the client's business, not a server failure. {@link listen} reports it to
+ * `events.clientGone` instead of `onError` and sends nothing.
+ */
+export class ClientGone extends Error {
+  override readonly name = "ClientGone";
+}
+
+/** What {@link listen} reports besides server failures (`onError`). */
+export interface ListenEvents {
+  /** A handler gave up because its client went away mid-request ({@link ClientGone}). */
+  readonly clientGone?: (err: ClientGone) => void;
+}
+
+/**
+ * Starts one listener on `host:port` (0 = any free port). A handler's error becomes `onError` and a
+ * 500, except {@link ClientGone} (reported to `events.clientGone`; there is nobody to answer).
+ */
 export async function listen(
   host: string,
   port: number,
   tls: TlsMaterial | undefined,
   handler: Handler,
   onError: (err: unknown) => void,
+  events: ListenEvents = {},
 ): Promise<Listener> {
   const wrapped = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     Promise.resolve()
       .then(() => handler(req, res))
       .catch((err: unknown) => {
+        if (err instanceof ClientGone) {
+          events.clientGone?.(err);
+          res.destroy();
+          return;
+        }
         onError(err);
         if (!res.headersSent) sendText(res, 500, "Internal Server Error");
         else res.destroy();
@@ -80,9 +104,17 @@ export async function listen(
   };
 }
 
-/** Reads a request body, rejecting with {@link BodyTooLarge} past `limit` bytes. */
+/**
+ * Reads a request body, rejecting with {@link BodyTooLarge} past `limit` bytes and with
+ * {@link ClientGone} when the client goes away before the body ends.
+ */
 export function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    // Gone already (e.g. during an injected delay): its "error" and "close" have been emitted.
+    if (req.destroyed && !req.complete) {
+      reject(new ClientGone("the client closed the connection before the request body ended"));
+      return;
+    }
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > limit) {
       req.resume();
@@ -91,22 +123,32 @@ export function readBody(req: http.IncomingMessage, limit: number): Promise<Buff
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    let failed = false;
+    let settled = false;
     req.on("data", (c: Buffer) => {
-      if (failed) return;
+      if (settled) return;
       size += c.length;
       if (size > limit) {
-        failed = true;
+        settled = true;
         reject(new BodyTooLarge(`body exceeds ${limit} bytes`));
         return;
       }
       chunks.push(c);
     });
     req.on("end", () => {
-      if (!failed) resolve(Buffer.concat(chunks));
+      if (settled) return;
+      settled = true;
+      resolve(Buffer.concat(chunks));
     });
-    req.on("error", (err) => {
-      if (!failed) reject(err);
+    // The client closed the connection (or broke the framing) before the body ended: Node emits
+    // "error" ("aborted", ECONNRESET) and "close" without "end".
+    const gone = (cause?: Error): void => {
+      if (settled) return;
+      settled = true;
+      reject(new ClientGone("the client closed the connection before the request body ended", cause === undefined ? undefined : { cause }));
+    };
+    req.on("error", gone);
+    req.on("close", () => {
+      if (!req.complete) gone();
     });
   });
 }
