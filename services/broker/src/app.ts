@@ -104,6 +104,7 @@ export function buildApp(deps: AppDeps): BrokerApp {
       maxDeliver: config.outbound.maxDeliver,
       backoffMs: config.outbound.backoffMs,
       concurrency: config.outbound.concurrency,
+      ackWaitMs: config.outbound.ackWaitMs,
       maxTextLength: config.limits.maxTextLength,
       js,
       client,

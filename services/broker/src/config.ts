@@ -359,7 +359,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     maxDeliver: int("BROKER_OUTBOUND_MAX_DELIVER", 5, 1, 1000),
     ackWaitMs: int("BROKER_OUTBOUND_ACK_WAIT_MS", 30_000, 1000, 3_600_000),
     backoffMs,
-    concurrency: int("BROKER_OUTBOUND_CONCURRENCY", 4, 1, 64),
+    concurrency: int("BROKER_OUTBOUND_CONCURRENCY", 16, 1, 64),
   };
 
   const limits = {

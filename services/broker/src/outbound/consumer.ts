@@ -18,6 +18,8 @@ export interface OutboundDeps {
   readonly maxDeliver: number;
   readonly backoffMs: readonly number[];
   readonly concurrency: number;
+  /** The consumer's ack wait: an action in the broker's hands reports progress three times per ack wait. */
+  readonly ackWaitMs: number;
   readonly maxTextLength: number;
   readonly js: JetStreamClient;
   readonly client: SessionClient;
@@ -69,7 +71,11 @@ export class OutboundWorker {
       while (this.#inFlight.size >= this.#d.concurrency) await Promise.race(this.#inFlight);
       const key = conversationKey(m.data);
       const prev = this.#chains.get(key) ?? Promise.resolve();
-      const p: Promise<void> = prev.then(() => this.handle(m));
+      // Progress reports from arrival to the end of its handling: an action waiting behind its
+      // conversation's earlier ones, or sending to a slow swarm, is not redelivered meanwhile
+      // (the ack wait then only decides how soon a dead broker's actions go to another).
+      const heartbeat = setInterval(() => m.working(), Math.max(250, Math.floor(this.#d.ackWaitMs / 3)));
+      const p: Promise<void> = prev.then(() => this.handle(m)).finally(() => clearInterval(heartbeat));
       const tracked = p.finally(() => {
         this.#inFlight.delete(tracked);
         if (this.#chains.get(key) === p) this.#chains.delete(key);
