@@ -161,12 +161,13 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   const rpc = new StorageRpc(topo, store, (sn) => ports.get(sn) ?? 0, () => serviceNodeStates());
   const onError = (err: unknown): void => log.error({ err }, "devnet request failed");
   let clientAborts = 0;
-  // A client that goes away mid-request is the client's business: debug only, and counted.
+  // A client that goes away, or sends bytes that are not HTTP, is the client's business: debug only.
   const listenEvents = (component: string): ListenEvents => ({
     clientGone: (err) => {
       clientAborts += 1;
       log.debug({ component, reason: err.message }, "client went away mid-request");
     },
+    clientError: (err, status) => log.debug({ component, code: err.code, status }, "malformed request refused"),
   });
 
   const cleanup = async (): Promise<void> => {

@@ -3,6 +3,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { DevnetError } from "./errors.js";
 
 /** A request handler; errors it throws become a 500. */
@@ -38,6 +39,22 @@ export class ClientGone extends Error {
 export interface ListenEvents {
   /** A handler gave up because its client went away mid-request ({@link ClientGone}). */
   readonly clientGone?: (err: ClientGone) => void;
+  /** Bytes that are not HTTP (or over a parser limit) were answered 4xx and the connection closed. */
+  readonly clientError?: (err: NodeJS.ErrnoException, status: number | undefined) => void;
+}
+
+/** The answer to bytes Node's HTTP parser refuses, as Node's default `clientError` handler sends it. */
+function clientErrorStatus(err: NodeJS.ErrnoException): [number, string] {
+  switch (err.code) {
+    case "HPE_HEADER_OVERFLOW":
+      return [431, "Request Header Fields Too Large"];
+    case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
+      return [413, "Payload Too Large"];
+    case "ERR_HTTP_REQUEST_TIMEOUT":
+      return [408, "Request Timeout"];
+    default:
+      return [400, "Bad Request"];
+  }
 }
 
 /**
@@ -75,7 +92,24 @@ export async function listen(
   });
   // TLS handshake failures from clients are their business, not a crash.
   server.on("tlsClientError", () => undefined);
-  server.on("clientError", (_err, socket) => socket.destroy());
+  // Bytes Node's parser refuses: answer as Node's default handler does (400, or 431/413/408 for
+  // its limits) when nothing of a response went out on this socket yet, then close. A reset
+  // connection (ECONNRESET) has nobody to answer.
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const inFlight = (socket as Duplex & { _httpMessage?: http.ServerResponse | null })._httpMessage;
+    if (err.code !== "ECONNRESET" && socket.writable && (inFlight === undefined || inFlight === null || !inFlight.headersSent)) {
+      const [status, reason] = clientErrorStatus(err);
+      events.clientError?.(err, status);
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+      // If the peer never reads (so the answer never flushes), do not keep the socket for ever.
+      const timer = setTimeout(() => socket.destroy(), 5_000);
+      timer.unref();
+      socket.once("close", () => clearTimeout(timer));
+    } else {
+      events.clientError?.(err, undefined);
+      socket.destroy();
+    }
+  });
   await new Promise<void>((resolve, reject) => {
     const fail = (err: NodeJS.ErrnoException): void => {
       server.off("listening", ok);

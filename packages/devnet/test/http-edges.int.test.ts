@@ -1,6 +1,8 @@
 // The edges of the devnet's HTTP listeners, over real TCP (and TLS): a client that goes away in
-// the middle of a request is not a server failure (debug log, counted, no 500 path). A fuzz
-// finding (devnet-client-abort-logged-as-request-failure).
+// the middle of a request is not a server failure (debug log, counted, no 500 path), and bytes that
+// are not HTTP get Node's default answer (400 Bad Request, then close) instead of a silent close.
+// Both were fuzz findings (devnet-client-abort-logged-as-request-failure,
+// devnet-malformed-http-closed-without-400).
 import net from "node:net";
 import tls from "node:tls";
 import { pino } from "pino";
@@ -121,6 +123,45 @@ describe.each([
     await raw(devnet.snodes[0]!.port, partialBody("/storage_rpc/v1"), { secure, destroyAfterMs: 30 });
     await waitFor("the abort to be counted", () => devnet.clientAborts() === before + 1);
     expect(errors()).toEqual([]);
+  });
+
+  it("bytes that are not HTTP get 400 Bad Request and the connection closed, on every listener", async () => {
+    for (const [name, port] of listeners) {
+      for (const bytes of ["GARBAGE\r\n\r\n", "\u0000\u0001\u0002\r\n\r\n", "GET / HTTP/1.1\r\nHost x\r\n\r\n", "POST /x HTTP/1.1\r\nContent-Length: abc\r\n\r\n"]) {
+        const { answer, closedByServer } = await raw(port, bytes, { secure });
+        expect(answer.split("\r\n")[0], `${name} ${JSON.stringify(bytes)}`).toBe("HTTP/1.1 400 Bad Request");
+        expect(answer).toContain("Connection: close");
+        expect(closedByServer).toBe(true);
+      }
+    }
+    expect(lines.filter((l) => l.msg === "malformed request refused").length).toBe(listeners.length * 4);
+    expect(errors()).toEqual([]);
+  });
+
+  it("headers over Node's limit get 431, as Node's default handler answers", async () => {
+    const { answer, closedByServer } = await raw(devnet.snodes[0]!.port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`, { secure });
+    expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 431 Request Header Fields Too Large");
+    expect(closedByServer).toBe(true);
+  });
+
+  it("after a valid request answered on a kept-alive connection, garbage on it still gets its 400", async () => {
+    const valid = JSON.stringify({ method: "info", params: {} });
+    const s = await connect(devnet.snodes[0]!.port, secure);
+    const received: Buffer[] = [];
+    const text = (): string => Buffer.concat(received).toString("latin1");
+    let closed = false;
+    s.on("data", (c: Buffer) => received.push(c));
+    s.on("error", () => undefined);
+    s.on("close", () => (closed = true));
+    try {
+      s.write(`POST /storage_rpc/v1 HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(valid)}\r\n\r\n${valid}`);
+      await waitFor("the 200", () => text().includes("\r\n\r\n{"));
+      s.write("GARBAGE\r\n\r\n");
+      await waitFor("the server to close the connection", () => closed);
+      expect(text().match(/HTTP\/1\.1 \d{3} [^\r]*/g), text()).toEqual(["HTTP/1.1 200 OK", "HTTP/1.1 400 Bad Request"]);
+    } finally {
+      s.destroy();
+    }
   });
 
   it("keeps serving after all of it", async () => {

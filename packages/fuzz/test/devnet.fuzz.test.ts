@@ -1,8 +1,8 @@
 // The devnet at the process edge: a real `startDevnet({ http: true })`, random and mutated request
 // bodies to the snodes' `/storage_rpc/v1` and the seed's `/json_rpc` over real HTTP. Every request
-// gets a 2xx/4xx answer (never a 5xx, never a dropped connection) within a timeout, clients that
-// drop mid-request are counted but not logged as failures, the devnet logs no request failure, and
-// it keeps serving valid requests during and after the run.
+// gets a 2xx/4xx answer (never a 5xx, never a dropped connection) within a timeout, bytes that are
+// not HTTP get a 400, clients that drop mid-request are counted but not logged as failures, the
+// devnet logs no request failure, and it keeps serving valid requests during and after the run.
 import http from "node:http";
 import { connect } from "node:net";
 import fc from "fast-check";
@@ -276,6 +276,41 @@ describe("devnet storage RPC over real HTTP", () => {
     await fc.assert(
       httpProperty(request, (r) => send(`${net.fileServerUrl}${r.path}`, r.method === "GET" || r.method === "HEAD" ? "" : r.body, { method: r.method }), "file server request"),
       fuzzParams(200),
+    );
+  });
+
+  it("bytes on the wire that are not HTTP get 400 Bad Request before the connection closes (regression: devnet-malformed-http-closed-without-400)", async () => {
+    // A request line that is no HTTP at all: a token without spaces, or random printable bytes.
+    const garbage = fc.oneof(
+      fc.stringMatching(/^[A-Za-z0-9_!-]{1,40}$/).map((t) => `${t}\r\n\r\n`),
+      fc.uint8Array({ minLength: 1, maxLength: 60 }).map((b) => `${Buffer.from(b.map((x) => 0x21 + (x % 0x5e))).toString("latin1")}\r\n\r\n`),
+    );
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(garbage, fc.nat(2), async (bytes, which) => {
+        const { answer } = await wire(listenerPort(which), bytes, { end: false });
+        expect(answer.split("\r\n")[0], JSON.stringify(bytes)).toMatch(/^HTTP\/1\.1 (400 Bad Request|405 |404 |431 )/);
+        if (++n % 50 === 0) await expectServing();
+      }),
+      fuzzParams(200),
+    );
+  });
+
+  it("byte mutations of a raw HTTP request (request line, headers, framing) get only 2xx/4xx status lines, and the connection closes", async () => {
+    const body = JSON.stringify({ method: "info", params: {} });
+    const rawRequest = new TextEncoder().encode(`POST /storage_rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(mutatedBytes(fc.constant(rawRequest)), fc.nat(2), async (bytes, which) => {
+        // The client sends its bytes and ends its side: the server answers what it can, then closes.
+        const { answer } = await wire(listenerPort(which), Buffer.from(bytes).toString("latin1"), { end: true });
+        for (const status of answer.match(/HTTP\/1\.1 \d{3}/g) ?? []) {
+          const code = Number(status.slice(9));
+          expect(code >= 200 && code < 500, `${status} for ${JSON.stringify(Buffer.from(bytes).toString("latin1"))}`).toBe(true);
+        }
+        if (++n % 50 === 0) await expectServing();
+      }),
+      fuzzParams(300),
     );
   });
 

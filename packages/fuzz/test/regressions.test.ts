@@ -1,7 +1,8 @@
-// What the fuzzing found in other packages and is not fixed yet. Each entry reproduces its input
-// and asserts that it STILL fails the way described, so the suite stays green until the fix; once
-// the owner fixes it, its test here fails ("fixed: move it to the regressions") — then move the
-// input into the regular properties as a regression (it must keep passing from then on).
+// What the fuzzing found in other packages, now fixed: each input exactly as it was found, kept as
+// a regression test that must pass from now on (the properties that found them keep covering their
+// neighbourhood: see the README's Findings). A new finding that cannot be fixed at once goes here as
+// a test of the behaviour the owner should have (marked `it.fails` with the finding's id, never
+// skipped), so that the fix flips it and it becomes a plain regression.
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import { startDevnet, type Devnet } from "@session-bot/devnet";
@@ -30,8 +31,8 @@ function recordingLogger(): unknown {
   return logger;
 }
 
-/** Writes raw bytes on a fresh TCP connection; resolves with what came back when it closes (or after `waitMs`). */
-function raw(port: number, bytes: string, opts: { destroyAfterMs?: number; waitMs?: number } = {}): Promise<string> {
+/** Writes raw bytes on a fresh TCP connection; resolves with what came back when it closes. */
+function raw(port: number, bytes: string, opts: { destroyAfterMs?: number } = {}): Promise<string> {
   return withTimeout(
     new Promise<string>((resolve) => {
       const chunks: Buffer[] = [];
@@ -42,7 +43,6 @@ function raw(port: number, bytes: string, opts: { destroyAfterMs?: number; waitM
       s.on("data", (c: Buffer) => chunks.push(c));
       s.on("error", () => undefined);
       s.on("close", () => resolve(Buffer.concat(chunks).toString("latin1")));
-      if (opts.waitMs !== undefined) setTimeout(() => s.destroy(), opts.waitMs);
     }),
     10_000,
     "raw request",
@@ -87,42 +87,12 @@ async function retrieveAgainst(status: number, body: string): Promise<unknown> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** What `reproduce` returns while the finding is not fixed. */
-const STILL_FAILS = "still-fails";
-
-interface KnownFinding {
-  /** Stable id, used in the report. */
-  readonly id: string;
-  /** Where the bug is. */
-  readonly where: string;
-  /** The input and what happens today. */
-  readonly today: string;
-  /** What should happen. */
-  readonly expected: string;
-  /** Reproduces the input: {@link STILL_FAILS} when it behaves as `today` says, else a description of what it does now. */
-  readonly reproduce: () => Promise<string>;
-}
-
 /** `{"a":{"a":…{}…}}`, `depth` levels (built iteratively). */
 function deepObject(depth: number): Record<string, unknown> {
   let v: Record<string, unknown> = {};
   for (let i = 0; i < depth; i++) v = { a: v };
   return v;
 }
-
-const KNOWN_FINDINGS: KnownFinding[] = [
-  {
-    id: "devnet-malformed-http-closed-without-400",
-    where: "packages/devnet/src/http.ts:54 (`server.on(\"clientError\", (_err, socket) => socket.destroy())`)",
-    today: "a request whose request line is not HTTP (`GARBAGE\\r\\n\\r\\n`) sent to a snode gets no answer at all: the connection is closed",
-    expected: "an HTTP 400 answer before closing, as Node's default clientError handler sends (`HTTP/1.1 400 Bad Request`), so every request gets a 4xx",
-    reproduce: async () => {
-      const answer = await raw(devnet.snodes[0]!.port, "GARBAGE\r\n\r\n", { waitMs: 2_000 });
-      if (answer === "") return STILL_FAILS;
-      return `answered ${JSON.stringify(answer.split("\r\n")[0])}`;
-    },
-  },
-];
 
 beforeAll(async () => {
   devnet = await startDevnet({ http: true, snodeCount: 1, swarmCount: 1, logger: recordingLogger() as never });
@@ -132,7 +102,7 @@ afterAll(async () => {
   await devnet?.stop();
 });
 
-describe("fixed findings (regressions)", () => {
+describe("fixed fuzz findings (regressions)", () => {
   it("session-parse-swarm-null-entry: a 421 listing a null snode gives a SessionError, not a TypeError", async () => {
     const err = await retrieveAgainst(421, JSON.stringify({ snodes: [null] }));
     expect(isSessionError(err), String(err)).toBe(true);
@@ -188,21 +158,15 @@ describe("fixed findings (regressions)", () => {
     expect(devnet.clientAborts() - before).toBe(2);
     expect(logged).toEqual([]);
   });
-});
 
-describe("known findings (not fixed yet): each still fails as described; the test flips when fixed", () => {
-  for (const f of KNOWN_FINDINGS) {
-    it(f.id, async () => {
-      const outcome = await f.reproduce();
-      expect(
-        outcome,
-        `${f.id} no longer fails as described (${outcome}): it looks fixed — move it out of KNOWN_FINDINGS into a regression test. Was: ${f.today} (${f.where}). Expected: ${f.expected}`,
-      ).toBe(STILL_FAILS);
-    });
-  }
+  it("devnet-malformed-http-closed-without-400: a request line that is not HTTP gets 400 Bad Request, then the connection closes", async () => {
+    const answer = await raw(devnet.snodes[0]!.port, "GARBAGE\r\n\r\n");
+    expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 400 Bad Request");
+  });
 
   it("the devnet keeps serving after all of them", async () => {
     const res = await fetch(`${devnet.snodes[0]!.url}/storage_rpc/v1`, { method: "POST", body: JSON.stringify({ method: "info", params: {} }) });
     expect(res.status).toBe(200);
+    expect(logged).toEqual([]);
   });
 });
