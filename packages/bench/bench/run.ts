@@ -7,8 +7,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { AckPolicy, DiscardPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { AckPolicy, DiscardPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
+import { JetStreamPublisher } from "@session-bot/js-publisher";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import Database from "better-sqlite3";
 import { REPO_ROOT, Service, freePort, sleep, until } from "@session-bot/chaos";
@@ -18,7 +19,6 @@ import { summarize } from "../src/stats.js";
 import { topFrames } from "../src/profile.js";
 import type { Profile, Results, Target } from "../src/results.js";
 import { writeReport } from "./report.js";
-import { intakeModel } from "./intake-model.js";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const PKG = join(HERE, "..");
@@ -83,6 +83,11 @@ function rssMb(pid: number | undefined, field = "VmRSS"): number {
   if (pid === undefined) return Number.NaN;
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks of 10 ms
 }
 function portOpen(port: number): Promise<true | undefined> {
   return new Promise((res) => {
@@ -149,14 +154,15 @@ function inbound(id: string, i: number, text: string, partitions = PARTITIONS): 
   return { subject: inboundSubjectOf(ev, partitions), data: encodeInboundEvent(ev), id };
 }
 
+type Send = (subject: string, data: Uint8Array, id: string) => Promise<unknown>;
 /** Publishes `n` messages with at most WINDOW acks pending; returns ms from first publish to last ack. */
-async function publishWindowed(js: JetStreamClient, n: number, make: (i: number) => { subject: string; data: Uint8Array; id: string }): Promise<number> {
+async function publishWindowed(send: Send, n: number, make: (i: number) => { subject: string; data: Uint8Array; id: string }): Promise<number> {
   const t = performance.now();
   const pending = new Set<Promise<unknown>>();
   for (let i = 0; i < n; i++) {
     if (pending.size >= WINDOW) await Promise.race(pending);
     const m = make(i);
-    const p: Promise<unknown> = js.publish(m.subject, m.data, { msgID: m.id }).finally(() => pending.delete(p));
+    const p: Promise<unknown> = send(m.subject, m.data, m.id).finally(() => pending.delete(p));
     pending.add(p);
   }
   await Promise.all(pending);
@@ -184,6 +190,11 @@ log(`nats-server ready in ${nats1.ms.toFixed(0)} ms`);
 const nc = await connect({ servers: nats1.url });
 const jsm = await jetstreamManager(nc);
 const js = jetstream(nc);
+// Two ways to publish with ack: nats.js's js.publish() (the stock client: the raw baseline) and
+// @session-bot/js-publisher (what the broker publishes inbound events with: the pipeline's driver).
+const publisher = new JetStreamPublisher(nc);
+const viaNatsJs: Send = (subject, data, id) => js.publish(subject, data, { msgID: id });
+const viaPublisher: Send = (subject, data, id) => publisher.publish(subject, data, { msgID: id });
 await createTopology(jsm, nc);
 await jsm.streams.add({ name: "BENCH_RAW", subjects: ["bench.raw.>"], retention: RetentionPolicy.Limits, storage: StorageType.File, duplicate_window: 120e9 });
 
@@ -224,7 +235,11 @@ async function waitReceived(ids: readonly string[], timeoutMs: number): Promise<
 }
 
 /** One plugin-host process with the no-op plugin, at full speed: messages/s. */
-async function busMax(partitions: number, tag: string, profile: boolean): Promise<{ perSec: number; readyMs: number; host: Service }> {
+async function busMax(
+  partitions: number,
+  tag: string,
+  profile: boolean,
+): Promise<{ perSec: number; readyMs: number; host: Service; cpuUsPerEvent: { pluginHost: number; natsServer: number; benchDriver: number } }> {
   await createTopology(jsm, nc);
   const stopConsumer = await startOutboundConsumer();
   const port = await freePort();
@@ -233,29 +248,43 @@ async function busMax(partitions: number, tag: string, profile: boolean): Promis
   const ev = (id: string, i: number, text: string) => inbound(id, i, text, partitions);
   // Warm-up (JIT, consumers, connections), not measured.
   const warm = Array.from({ length: 200 }, (_, i) => `${tag}-warm-${i}`);
-  await publishWindowed(js, warm.length, (i) => ev(warm[i]!, i, "warm"));
+  await publishWindowed(viaPublisher, warm.length, (i) => ev(warm[i]!, i, "warm"));
   await waitReceived(warm, 60_000);
   // Best of ROUNDS rounds: the machine is shared, the best round is the least disturbed one.
   let perSec = 0;
+  // CPU time per event of each process over the rounds (utime + stime), to see who is the limit.
+  const cpu0 = { host: cpuSeconds(host.pid), nats: cpuSeconds(nats1.svc.pid), bench: process.cpuUsage() };
   for (let round = 0; round < ROUNDS; round++) {
     const ids = Array.from({ length: BUS_EVENTS }, (_, i) => `${tag}-max-${round}-${i}`);
     const t = performance.now();
-    await publishWindowed(js, BUS_EVENTS, (i) => ev(ids[i]!, i, "hello"));
+    await publishWindowed(viaPublisher, BUS_EVENTS, (i) => ev(ids[i]!, i, "hello"));
     const lastAt = await waitReceived(ids, 120_000);
     perSec = Math.max(perSec, (BUS_EVENTS / (lastAt - t)) * 1000);
   }
+  const benchCpu = process.cpuUsage(cpu0.bench);
+  const perEventUs = (sec: number) => (sec * 1e6) / (ROUNDS * BUS_EVENTS);
+  const cpuUsPerEvent = {
+    pluginHost: perEventUs(cpuSeconds(host.pid) - cpu0.host),
+    natsServer: perEventUs(cpuSeconds(nats1.svc.pid) - cpu0.nats),
+    benchDriver: perEventUs((benchCpu.user + benchCpu.system) / 1e6),
+  };
+  log(`bus ${tag}: CPU µs per event: plugin-host ${cpuUsPerEvent.pluginHost.toFixed(0)}, nats-server ${cpuUsPerEvent.natsServer.toFixed(0)}, bench driver (publisher + outbound consumer) ${cpuUsPerEvent.benchDriver.toFixed(0)}`);
   (host as Service & { stopConsumer?: () => Promise<void> }).stopConsumer = stopConsumer;
-  return { perSec, readyMs, host };
+  return { perSec, readyMs, host, cpuUsPerEvent };
 }
 
 // Raw JetStream publish-with-ack (baseline), same count, same window, same payloads (after a warm-up).
-await publishWindowed(js, 500, (i) => ({ subject: `bench.raw.${i % 16}`, data: inbound(`rw-${i}`, i, "warm").data, id: `rw-${i}` }));
+await publishWindowed(viaNatsJs, 500, (i) => ({ subject: `bench.raw.${i % 16}`, data: inbound(`rw-${i}`, i, "warm").data, id: `rw-${i}` }));
+await publishWindowed(viaPublisher, 500, (i) => ({ subject: `bench.raw.${i % 16}`, data: inbound(`rwp-${i}`, i, "warm").data, id: `rwp-${i}` }));
 let rawPerSec = 0;
+let rawPublisherPerSec = 0;
 for (let round = 0; round < ROUNDS; round++) {
-  const rawMs = await publishWindowed(js, BUS_EVENTS, (i) => ({ subject: `bench.raw.${i % 16}`, data: inbound(`raw-${round}-${i}`, i, "hello").data, id: `raw-${round}-${i}` }));
+  const rawMs = await publishWindowed(viaNatsJs, BUS_EVENTS, (i) => ({ subject: `bench.raw.${i % 16}`, data: inbound(`raw-${round}-${i}`, i, "hello").data, id: `raw-${round}-${i}` }));
   rawPerSec = Math.max(rawPerSec, (BUS_EVENTS / rawMs) * 1000);
+  const pubMs = await publishWindowed(viaPublisher, BUS_EVENTS, (i) => ({ subject: `bench.raw.${i % 16}`, data: inbound(`rawp-${round}-${i}`, i, "hello").data, id: `rawp-${round}-${i}` }));
+  rawPublisherPerSec = Math.max(rawPublisherPerSec, (BUS_EVENTS / pubMs) * 1000);
 }
-log(`raw publish-with-ack: ${rawPerSec.toFixed(0)}/s`);
+log(`raw publish-with-ack: ${rawPerSec.toFixed(0)}/s (nats.js), ${rawPublisherPerSec.toFixed(0)}/s (js-publisher)`);
 
 const bus = await busMax(PARTITIONS, "p16", true);
 const pipePerSec = bus.perSec;
@@ -270,7 +299,7 @@ const sentAt = new Map<string, number>();
 const halfMs = await publishPaced(halfCount, halfRate, (i) => {
   const m = inbound(halfIds[i]!, i, "hello");
   sentAt.set(m.id, performance.now());
-  return js.publish(m.subject, m.data, { msgID: m.id });
+  return publisher.publish(m.subject, m.data, { msgID: m.id });
 });
 await waitReceived(halfIds, 120_000);
 const pipeLat = summarize(halfIds.map((id) => received.get(id)! - sentAt.get(id)!));
@@ -292,6 +321,14 @@ log(`bus pipeline (64 partitions): ${bus64.perSec.toFixed(0)}/s`);
 await bus64.host.stop("SIGTERM", 20_000);
 await (bus64.host as Service & { stopConsumer?: () => Promise<void> }).stopConsumer?.();
 
+// BENCH_ONLY=bus (or bus,scaling): stop after that part — a quick look while working on it; no
+// report is written.
+const ONLY = process.env.BENCH_ONLY;
+if (ONLY === "bus") {
+  log(`raw ${rawPerSec.toFixed(0)}/s; pipeline ${pipePerSec.toFixed(0)}/s (${(pipePerSec / rawPerSec).toFixed(2)}×); 64 partitions ${bus64.perSec.toFixed(0)}/s; half-rate p50 ${pipeLat.p50Ms.toFixed(2)} ms p99 ${pipeLat.p99Ms.toFixed(2)} ms (raw p50 ${rawLat.p50Ms.toFixed(2)} p99 ${rawLat.p99Ms.toFixed(2)})`);
+  process.exit(0);
+}
+
 // ---------------------------------------------------------------- 2. scaling
 // Calibrate the fixed work (SHA-256 rounds) to about CPU_MS of one core, here and now.
 const { burn } = (await import(join(PKG, "plugins-cpu", "cpu.mjs"))) as { burn: (iters: number) => unknown };
@@ -299,11 +336,6 @@ burn(20_000);
 const tc = performance.now();
 burn(20_000);
 const cpuIters = Math.max(100, Math.round((20_000 / (performance.now() - tc)) * CPU_MS));
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks of 10 ms
-}
 // Baseline: k bare Node.js processes sharing the same total work, no NATS, no plugin-host.
 async function bare(k: number): Promise<number> {
   const per = Math.ceil(CPU_EVENTS / k);
@@ -323,7 +355,10 @@ async function bare(k: number): Promise<number> {
   return ((per * k) / ms) * 1000;
 }
 const scaling: Results["scaling"]["rows"] = [];
-for (const workers of [1, 2, 4]) {
+const sharedRows: Results["scaling"]["rows"] = [];
+// The three cases, then 2 and 4 workers again with partition ownership off (every worker pulls
+// every partition: plugin-host before ownership), as a diagnostic.
+for (const [workers, owned] of [[1, true], [2, true], [4, true], [2, false], [4, false]] as const) {
   const bareRate = await bare(workers);
   await createTopology(jsm, nc); // fresh streams: the previous workers' consumers go with them
   const hosts: Service[] = [];
@@ -331,14 +366,30 @@ for (const workers of [1, 2, 4]) {
   for (let w = 1; w <= workers; w++) {
     const port = await freePort();
     ports.push(port);
-    const svc = service(`plugin-host-cpu-${workers}-${w}`, [...(workers === 2 ? prof(`plugin-host-cpu-2-${w}`) : []), MAIN.pluginHost], hostEnv(nats1.url, port, `cpu-${workers}-${w}`, join(PKG, "plugins-cpu"), { BENCH_CPU_ITERS: String(cpuIters) }));
+    const svc = service(
+      `plugin-host-cpu-${workers}-${w}${owned ? "" : "-shared"}`,
+      [...(workers === 2 && owned ? prof(`plugin-host-cpu-2-${w}`) : []), MAIN.pluginHost],
+      hostEnv(nats1.url, port, `cpu-${workers}-${w}`, join(PKG, "plugins-cpu"), { BENCH_CPU_ITERS: String(cpuIters), PLUGIN_HOST_PARTITION_OWNERSHIP: String(owned) }),
+    );
     hosts.push(svc);
     svc.start();
     await until(`worker ${w}`, () => httpOk(`http://127.0.0.1:${port}/readyz`), 60_000, 50);
   }
+  // Let the workers hear each other and split the partitions (one heartbeat round trip).
+  if (owned && workers > 1) {
+    await until(
+      "partitions split",
+      async () => {
+        const owners = await Promise.all(ports.map(async (p) => Number(/^sb_plugin_host_owned_partitions (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${p}/metrics`)).text())?.[1] ?? -1)));
+        return owners.reduce((a, b) => a + b, 0) === PARTITIONS ? true : undefined;
+      },
+      10_000,
+      20,
+    );
+  }
   const cpu0 = hosts.reduce((a, h) => a + cpuSeconds(h.pid), 0);
   const t = performance.now();
-  await publishWindowed(js, CPU_EVENTS, (i) => inbound(`cpu${workers}-${i}`, i, "work"));
+  await publishWindowed(viaPublisher, CPU_EVENTS, (i) => inbound(`cpu${workers}-${i}`, i, "work"));
   await until("cpu replies", async () => ((await jsm.streams.info(STREAMS.outbound.name)).state.messages >= CPU_EVENTS ? true : undefined), 120_000, 20);
   const wallMs = performance.now() - t;
   const coresUsed = (hosts.reduce((a, h) => a + cpuSeconds(h.pid), 0) - cpu0) / (wallMs / 1000);
@@ -350,15 +401,14 @@ for (const workers of [1, 2, 4]) {
     split.push(Number(/sb_plugin_host_deliveries_total\{outcome="ack"\} (\d+)/.exec(text)?.[1] ?? Number.NaN));
   }
   const one = scaling[0];
-  scaling.push({ workers, msgsPerSec: perSec, ratioToOne: perSec / (one?.msgsPerSec ?? perSec), bareMsgsPerSec: bareRate, bareRatioToOne: bareRate / (one?.bareMsgsPerSec ?? bareRate), workerCoresUsed: coresUsed, eventsPerWorker: split });
-  log(`scaling: ${workers} worker(s) ${perSec.toFixed(0)}/s (bare processes ${bareRate.toFixed(0)}/s, workers used ${coresUsed.toFixed(2)} cores, split ${split.join("/")})`);
+  (owned ? scaling : sharedRows).push({ workers, msgsPerSec: perSec, ratioToOne: perSec / (one?.msgsPerSec ?? perSec), bareMsgsPerSec: bareRate, bareRatioToOne: bareRate / (one?.bareMsgsPerSec ?? bareRate), workerCoresUsed: coresUsed, eventsPerWorker: split });
+  log(`scaling${owned ? "" : " (ownership off)"}: ${workers} worker(s) ${perSec.toFixed(0)}/s (bare processes ${bareRate.toFixed(0)}/s, workers used ${coresUsed.toFixed(2)} cores, split ${split.join("/")})`);
   for (const h of hosts) await h.stop("SIGTERM", 20_000);
 }
-// Diagnostic: a model of plugin-host's intake (same pull/ack pattern, same work), same run.
-const model = await intakeModel(nats1.url, cpuIters, CPU_EVENTS, PARTITIONS);
-for (const m of model) log(`intake model: ${m.case}: ${m.msgsPerSec.toFixed(0)}/s`);
+publisher.close();
 await nc.close();
 await nats1.svc.stop("SIGTERM");
+if (ONLY === "bus,scaling") process.exit(0);
 
 // ================================================================ 3. full loop + 4. resources
 const nats2 = await startNatsServer("nats-stack");
@@ -562,11 +612,11 @@ const results: Results = {
     events: BUS_EVENTS,
     partitions: PARTITIONS,
     concurrency: 16,
-    raw: { msgsPerSec: rawPerSec, halfRateLatency: rawLat },
+    raw: { msgsPerSec: rawPerSec, publisherMsgsPerSec: rawPublisherPerSec, halfRateLatency: rawLat },
     pipeline64: { msgsPerSec: bus64.perSec, ratioToRaw: bus64.perSec / rawPerSec },
-    pipeline: { msgsPerSec: pipePerSec, ratioToRaw: pipePerSec / rawPerSec, halfRate: { targetPerSec: halfRate, achievedPerSec: (halfCount / halfMs) * 1000, latency: pipeLat } },
+    pipeline: { msgsPerSec: pipePerSec, ratioToRaw: pipePerSec / rawPerSec, cpuUsPerEvent: bus.cpuUsPerEvent, halfRate: { targetPerSec: halfRate, achievedPerSec: (halfCount / halfMs) * 1000, latency: pipeLat } },
   },
-  scaling: { cpuMs: CPU_MS, cpuIters, events: CPU_EVENTS, idealOneCorePerSec: 1000 / CPU_MS, rows: scaling, model },
+  scaling: { cpuMs: CPU_MS, cpuIters, events: CPU_EVENTS, idealOneCorePerSec: 1000 / CPU_MS, rows: scaling, withoutOwnership: sharedRows },
   fullLoop: {
     identities: IDENTITIES,
     perIdentity: PER_IDENTITY,

@@ -41,10 +41,16 @@ export interface Results {
     events: number;
     partitions: number;
     concurrency: number;
-    raw: { msgsPerSec: number; halfRateLatency: LatencySummary };
+    /** Raw publish-with-ack: nats.js's js.publish() (the baseline), and @session-bot/js-publisher (diagnostic). */
+    raw: { msgsPerSec: number; publisherMsgsPerSec: number; halfRateLatency: LatencySummary };
     /** Diagnostic: the same pipeline with 64 partitions. */
     pipeline64: { msgsPerSec: number; ratioToRaw: number };
-    pipeline: { msgsPerSec: number; ratioToRaw: number; halfRate: { targetPerSec: number; achievedPerSec: number; latency: LatencySummary } };
+    pipeline: {
+      msgsPerSec: number;
+      ratioToRaw: number;
+      /** CPU time (utime + stime) per event of each process over the throughput rounds, µs. */
+      cpuUsPerEvent: { pluginHost: number; natsServer: number; benchDriver: number };
+      halfRate: { targetPerSec: number; achievedPerSec: number; latency: LatencySummary } };
   };
   scaling: {
     cpuMs: number;
@@ -65,8 +71,8 @@ export interface Results {
       /** Events acked by each worker (its /metrics). */
       eventsPerWorker: number[];
     }[];
-    /** Diagnostic: a model of plugin-host's intake (bench/intake-worker.ts) in the same run. */
-    model: { case: string; msgsPerSec: number }[];
+    /** Diagnostic, same run: 2 and 4 workers with partition ownership off (every worker pulls every partition). */
+    withoutOwnership: Results["scaling"]["rows"];
   };
   fullLoop: {
     identities: number;
