@@ -21,7 +21,7 @@ import { RateLimiter } from "../src/inbound/rate-limiter.js";
 import { createMetrics } from "../src/metrics.js";
 import { ensureTopology } from "../src/nats/setup.js";
 import { SqliteStorage } from "../src/session/sqlite-storage.js";
-import { devnetNetwork, inboundEvents, makePeer, tempDir } from "./helpers.js";
+import { devnetNetwork, eventually, inboundEvents, makePeer, tempDir } from "./helpers.js";
 
 const BOT = "batchbot";
 let nats: TestNats;
@@ -157,4 +157,35 @@ describe("an inbound poll batch", () => {
     // Committed now: nothing left to publish.
     expect(await poller.pollRound()).toBe(0);
   }, 120_000);
+
+  it("polls again at once after a batch with messages, and waits the interval after an empty one", async () => {
+    const a = await peer();
+    await a.client.sendText(bot.sessionId, "wake up");
+    const metrics = createMetrics();
+    const slow = new Poller({
+      bot: BOT,
+      partitions: 4,
+      pollIntervalMs: 60_000,
+      autoAcceptRequests: false,
+      fault: "none",
+      client: bot,
+      js: jetstream(nc),
+      store,
+      limiter: new RateLimiter({ perMinute: 10_000, burst: 10_000 }),
+      metrics,
+      counters: newCounters(),
+      log: pino({ level: "silent" }),
+    });
+    const polls = async () => (await metrics.pollLatency.get()).values.find((v) => v.metricName === "sb_broker_poll_seconds_count")?.value ?? 0;
+    slow.start();
+    try {
+      // Round 1 finds the message, round 2 follows at once (empty), then the 60 s interval.
+      await eventually(async () => ((await polls()) === 2 ? true : undefined), 10_000, "two polls");
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await polls()).toBe(2);
+      expect(slow.healthy).toBe(true);
+    } finally {
+      await slow.stop();
+    }
+  }, 60_000);
 });

@@ -53,6 +53,8 @@ export class Poller {
   #abort = new AbortController();
   #lastSuccess = 0;
   #failures = 0;
+  /** Items the last round's batch held: a non-empty batch is followed by another poll at once. */
+  #lastBatchItems = 0;
 
   constructor(deps: PollerDeps) {
     this.#d = deps;
@@ -89,7 +91,10 @@ export class Poller {
         this.#d.metrics.pollFailures.inc();
         this.#d.log.warn({ err, failures: this.#failures }, "poll round failed; retrying");
       }
-      const delay = this.#failures === 0 ? this.#d.pollIntervalMs : Math.min(30_000, this.#d.pollIntervalMs * 2 ** Math.min(this.#failures, 5));
+      // Busy (the last batch had messages): poll again at once, more may be waiting. Idle: wait the
+      // interval. Failing: back off.
+      const idleDelay = this.#lastBatchItems > 0 ? 0 : this.#d.pollIntervalMs;
+      const delay = this.#failures === 0 ? idleDelay : Math.min(30_000, this.#d.pollIntervalMs * 2 ** Math.min(this.#failures, 5));
       await sleep(delay, signal);
     }
   }
@@ -116,6 +121,7 @@ export class Poller {
     const end = d.metrics.pollLatency.startTimer();
     const batch = await d.client.pollOnce(signal ? { signal } : {});
     end();
+    this.#lastBatchItems = batch.items.length;
 
     // 1. Classify and record.
     const planned: Planned[] = [];
