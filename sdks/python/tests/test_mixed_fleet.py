@@ -211,3 +211,79 @@ async def test_a_python_worker_group_beside_plugin_host_answers_its_own_commands
         await py.stop(grace_ms=500)
         await py.nc.drain()
         await stop_process(ts)
+
+
+async def _http_metrics(port: int) -> str:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    await writer.drain()
+    data = await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    return data.decode()
+
+
+async def test_python_and_typescript_workers_split_the_host_partitions(nats_server, nc):
+    """Partition ownership across languages (PROTOCOL.md §6.2.1): a fleet-mode Python worker and
+    plugin-host announce themselves on the same presence set `host`, compute the same split, and
+    each pulls only its own partitions; every event is answered once, in order per conversation;
+    when plugin-host leaves, the Python worker takes its partitions at once."""
+    from .natsserver import free_port
+
+    bot, parts = "mixsplit", 8
+    js = nc.jetstream()
+    await ensure_bus(js)
+    ts_port = free_port()
+    ts = await start_plugin_host(nats_server, bot, SB_PARTITIONS=str(parts), PLUGIN_HOST_INSTANCE="ts-split",
+                                 PLUGIN_HOST_PRESENCE_INTERVAL_MS="200", PLUGIN_HOST_HTTP_PORT=str(ts_port))
+    py = Worker([echo_plugin.plugin], WorkerConfig(bot=bot, partitions=parts, instance="py-split", fetch_timeout_ms=300,
+                                                    presence_interval_ms=200, backoff_ms=[200]),
+                nc=await nats.connect(nats_server.url))
+    try:
+        await wait_until(lambda: _instance_stats(nc, "ts-split"), timeout=30, interval=0.3)
+        await py.start()
+        mine = protocol.owned_partitions("py-split", ["ts-split"], parts)
+        assert mine == [0, 2, 4, 6]  # "py-split" sorts before "ts-split"
+
+        async def split() -> bool:
+            ts_owned = "sb_plugin_host_owned_partitions 4" in await _http_metrics(ts_port)
+            return ts_owned and py.ownership.members == ["py-split", "ts-split"] and py.partitions == mine
+
+        await wait_until(split, timeout=10, interval=0.1)
+        await asyncio.sleep(1)  # pulls let go on either side have ended
+        convs = [peer(600 + i) for i in range(8)]
+        assert {protocol.partition_of(c, parts) for c in convs} & set(mine)
+        assert {protocol.partition_of(c, parts) for c in convs} - set(mine)
+        rounds = 6
+        events = [message_event(bot, f"/echo {c[-2:]} n{n}", conversation=c) for n in range(rounds) for c in convs]
+        for e in events:
+            await publish_event(js, e, parts)
+        await wait_until(lambda: _count(outbound(js, bot), len(events)), timeout=30)
+        await wait_until(lambda: consumers_idle(js, [consumer_name(bot, p, None) for p in range(parts)]), timeout=20)
+        # Each worker took exactly the events of its own partitions.
+        on_mine = sum(1 for e in events if protocol.partition_of(e["conversation"], parts) in mine)
+        assert py.counters.handled == on_mine
+        stats = await _instance_stats(nc, "ts-split")
+        assert stats is not None and stats["handled"] == len(events) - on_mine
+
+        # plugin-host leaves ("leaving" on SIGTERM): the Python worker takes every partition at once.
+        await stop_process(ts)
+        await wait_until(lambda: _true(py.partitions == list(range(parts))), timeout=5, interval=0.05)
+        more = [message_event(bot, f"/echo {c[-2:]} n{n}", conversation=c) for n in range(rounds, 2 * rounds) for c in convs]
+        for e in more:
+            await publish_event(js, e, parts)
+        await wait_until(lambda: _count(outbound(js, bot), len(events) + len(more)), timeout=30)
+        await wait_until(lambda: consumers_idle(js, [consumer_name(bot, p, None) for p in range(parts)]), timeout=20)
+        assert py.counters.handled == on_mine + len(more)
+        await asyncio.sleep(0.3)  # late duplicates would show here
+        out = await outbound(js, bot)
+        assert Counter(a["causationId"] for a in out) == Counter(e["id"] for e in events + more)
+        for c in convs:  # stream order of the replies = the order they were handled in
+            assert [a["text"] for a in out if a["conversation"] == c] == [f"{c[-2:]} n{n}" for n in range(2 * rounds)]
+    finally:
+        await py.stop(grace_ms=500)
+        await py.nc.drain()
+        await stop_process(ts)
+
+
+async def _true(v):
+    return v

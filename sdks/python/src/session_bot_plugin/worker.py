@@ -822,7 +822,7 @@ class Worker:
                     self._unknown_kinds_logged.add(kind)
                     log.info("ignoring inbound events of unknown kind %r (newer protocol)", kind)
                 self.counters.unknown_kinds += 1
-                await self._safe(m.ack_sync())
+                await self._safe(m.ack())
                 self._count("ignored")
                 return
             log.warning("invalid inbound event dead-lettered subject=%s seq=%s code=%s", m.subject, md.sequence.stream, err.code)
@@ -839,7 +839,10 @@ class Worker:
             outcome = Outcome([Failure("host", "UNKNOWN", str(err))])
             log.exception("event processing failed id=%s", event.id)
         if not outcome.failures:
-            await self._safe(m.ack_sync())
+            # A plain ack, as plugin-host's: the server hands the partition's next event out as soon
+            # as it reads it, with no confirmation to wait for. An ack lost on the way brings the event
+            # back after ack_wait; its replies carry the same action ids and are dropped as duplicates.
+            await self._safe(m.ack())
             self._count("ack")
             return
         if deliveries >= self.config.max_deliver:
