@@ -17,7 +17,7 @@ import { PROTOCOL_VERSION, encodeOutboundAction, outboundSubject, type OutboundA
 import { Identity } from "@session-bot/session";
 import { tempDir } from "../test/helpers.js";
 
-const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+const MAIN = process.env.BENCH_MAIN ?? fileURLToPath(new URL("../dist/main.js", import.meta.url));
 const N = Number(process.env.BENCH_N ?? 200);
 const CONVERSATIONS = Number(process.env.BENCH_CONVERSATIONS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);

@@ -13,7 +13,7 @@ import { startNats } from "@session-bot/nats-testing";
 import { Identity } from "@session-bot/session";
 import { tempDir } from "../test/helpers.js";
 
-const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+const MAIN = process.env.BENCH_MAIN ?? fileURLToPath(new URL("../dist/main.js", import.meta.url));
 const CONVERSATIONS = Number(process.env.BENCH_CONVERSATIONS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
