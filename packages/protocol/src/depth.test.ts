@@ -6,10 +6,12 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { decodeAttachmentPutPayload, encodeAttachmentPutPayload } from "./attachment-envelope.js";
 import { isProtocolError } from "./errors.js";
-import { MAX_JSON_DEPTH } from "./limits.js";
+import { MAX_DEAD_LETTER_JSON_DEPTH, MAX_DEAD_LETTER_PAYLOAD_LENGTH, MAX_JSON_DEPTH, MAX_PLUGIN_CONFIG_DEPTH } from "./limits.js";
 import { MESSAGE_CODECS } from "./registry.js";
 import { decodeInboundEvent, encodeInboundEvent, type InboundEvent } from "./schemas/inbound.js";
 import { assertPluginConfig, decodePluginConfigRecord, parsePluginManifest } from "./schemas/plugin.js";
+import { deadLetterPayload, decodeDeadLetter, encodeDeadLetter, type DeadLetter } from "./schemas/dead-letter.js";
+import { decodeDeadLetterPage, encodeDeadLetterPage, encodePluginStatusList, type PluginStatusList } from "./schemas/admin.js";
 import { sampleInboundEvents, sampleMessages } from "./samples.js";
 import { catchError } from "./test-support.js";
 import { decodeJson, nestsDeeperThan } from "./validation.js";
@@ -153,6 +155,64 @@ describe("encode: MAX_JSON_DEPTH", () => {
       const manifest = parsePluginManifest({ ...base, configSchema: { type: "object", properties: { a: nested(levels) } } });
       expect(catchError(() => assertPluginConfig(manifest, {})).code).toBe("PROTOCOL_TOO_LARGE");
     }
+  });
+});
+
+describe("documents that embed others leave room", () => {
+  const deadLetter = (body: Uint8Array): DeadLetter => ({ ...(sampleMessages()["DeadLetter"]![0] as DeadLetter), payload: deadLetterPayload(body) });
+  const nestedText = (levels: number): string => `${"[".repeat(levels)}${"]".repeat(levels)}`;
+
+  it("deadLetterPayload keeps a body as JSON up to MAX_DEAD_LETTER_JSON_DEPTH (60) levels, as base64 beyond", () => {
+    expect(MAX_DEAD_LETTER_JSON_DEPTH).toBe(MAX_JSON_DEPTH - 4);
+    expect(deadLetterPayload(enc.encode('{"v":1,"kind":"message"}'))).toEqual({ encoding: "json", json: { v: 1, kind: "message" } });
+    expect(deadLetterPayload(enc.encode(nestedText(60)))).toEqual({ encoding: "json", json: JSON.parse(nestedText(60)) });
+    const deep = enc.encode(nestedText(61));
+    expect(deadLetterPayload(deep)).toEqual({ encoding: "base64", data: Buffer.from(deep).toString("base64") });
+    expect(deadLetterPayload(enc.encode(nestedText(50_000))).encoding).toBe("base64");
+  });
+
+  it("deadLetterPayload keeps non-JSON, non-UTF-8 and oversized bodies as base64 (cut, flagged truncated)", () => {
+    expect(deadLetterPayload(new Uint8Array([0xff, 0x00]))).toEqual({ encoding: "base64", data: "/wA=" });
+    expect(deadLetterPayload(enc.encode("{nope"))).toEqual({ encoding: "base64", data: Buffer.from("{nope").toString("base64") });
+    const maxBytes = (MAX_DEAD_LETTER_PAYLOAD_LENGTH / 4) * 3;
+    const big = enc.encode(JSON.stringify("x".repeat(maxBytes)));
+    const payload = deadLetterPayload(big);
+    expect(payload).toMatchObject({ encoding: "base64", truncated: true });
+    expect(payload.encoding === "base64" && payload.data.length).toBe(MAX_DEAD_LETTER_PAYLOAD_LENGTH);
+    // A view into a larger buffer is encoded from its own bytes.
+    const outer = enc.encode("xx[1]yy");
+    expect(deadLetterPayload(outer.subarray(2, 5))).toEqual({ encoding: "json", json: [1] });
+    expect(deadLetterPayload(new Uint8Array([0x78, 0xff, 0x79]).subarray(1, 2))).toEqual({ encoding: "base64", data: "/w==" });
+  });
+
+  it("a dead letter of any body, 1 to 80 or 50,000 levels deep, encodes, decodes, and fits in a DeadLetterPage", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: 1, max: 80 }), fc.constant(50_000)), fc.boolean(), (levels, objects) => {
+        const text = objects ? `${'{"a":'.repeat(levels - 1)}{}${"}".repeat(levels - 1)}` : nestedText(levels);
+        const dl = deadLetter(enc.encode(text));
+        expect(dl.payload.encoding).toBe(levels <= MAX_DEAD_LETTER_JSON_DEPTH ? "json" : "base64");
+        expect(decodeDeadLetter(encodeDeadLetter(dl))).toEqual(dl);
+        expect(decodeDeadLetterPage(encodeDeadLetterPage({ v: 1, items: [dl], nextCursor: null })).items[0]).toEqual(dl);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("assertPluginConfig accepts a config MAX_PLUGIN_CONFIG_DEPTH (32) levels deep, refuses one more at /config, and such a config fits in a PluginStatusList", () => {
+    const manifest = parsePluginManifest({ ...(sampleMessages()["PluginManifest"]![0] as Record<string, unknown>), configSchema: undefined });
+    const ok = nested(MAX_PLUGIN_CONFIG_DEPTH);
+    expect(assertPluginConfig(manifest, ok)).toBe(ok);
+    const err = catchError(() => assertPluginConfig(manifest, nested(MAX_PLUGIN_CONFIG_DEPTH + 1)));
+    expect(err.code).toBe("PROTOCOL_TOO_LARGE");
+    expect(err.problems).toEqual([{ instancePath: "/config", message: `nests deeper than ${MAX_PLUGIN_CONFIG_DEPTH} levels`, keyword: "maxDepth" }]);
+    expect(catchError(() => assertPluginConfig(manifest, { a: [[[nested(MAX_PLUGIN_CONFIG_DEPTH)]]] })).code).toBe("PROTOCOL_TOO_LARGE");
+    // A cycle is "too deep" (not a hang or a RangeError).
+    const cyclic: Record<string, unknown> = {};
+    cyclic["self"] = cyclic;
+    expect(catchError(() => assertPluginConfig(manifest, cyclic)).code).toBe("PROTOCOL_TOO_LARGE");
+    const list = sampleMessages()["PluginStatusList"]![0] as PluginStatusList;
+    const withDeepest = { ...list, items: list.items.map((p) => ({ ...p, config: ok })) };
+    expect(() => encodePluginStatusList(withDeepest)).not.toThrow();
   });
 });
 

@@ -157,6 +157,21 @@ export const MAX_BUS_MESSAGE_BYTES = 1_048_576;
 export const MAX_JSON_DEPTH = 64;
 
 /**
+ * Deepest JSON body a dead letter carries parsed (`payload.encoding: "json"`): 60 levels, four
+ * fewer than {@link MAX_JSON_DEPTH}, because the body sits two levels down in a `DeadLetter` and
+ * four in a `DeadLetterPage`. A deeper body is kept as base64 (see `deadLetterPayload`), so every
+ * dead letter can be encoded and listed.
+ */
+export const MAX_DEAD_LETTER_JSON_DEPTH = MAX_JSON_DEPTH - 4;
+
+/**
+ * Deepest plugin config `assertPluginConfig` accepts: 32 levels (the config object is level 1). A
+ * config sits one level down in a `PluginConfigRecord` and three in a `PluginStatusList`, so this
+ * leaves room, and no sensible config comes near it.
+ */
+export const MAX_PLUGIN_CONFIG_DEPTH = 32;
+
+/**
  * Maximum base64 characters of a dead letter's copied payload: 524,288 (384 KiB of bytes), so a
  * dead letter with its metadata always fits in one bus message; longer payloads are cut and
  * flagged `payload.truncated: true`.

@@ -1,7 +1,7 @@
 /** `DeadLetter`: a message that could not be processed, published to `SB_DEAD` (`sb.dead.<bot>`). */
 import { Type, type Static } from "@sinclair/typebox";
-import { MAX_DEAD_LETTER_PAYLOAD_LENGTH, MAX_ID_LENGTH } from "../limits.js";
-import { defineCodec } from "../validation.js";
+import { MAX_DEAD_LETTER_JSON_DEPTH, MAX_DEAD_LETTER_PAYLOAD_LENGTH, MAX_ID_LENGTH } from "../limits.js";
+import { defineCodec, nestsDeeperThan } from "../validation.js";
 import { botName, count, discriminatedUnion, errorCode, errorMessage, id, pluginName, timestampMs, versionField } from "./common.js";
 
 const payloadVariants = [
@@ -97,3 +97,26 @@ export const encodeDeadLetter = codec.encode;
 
 /** The codec (registry use). */
 export const deadLetterCodec = codec;
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The `payload` of a dead letter for the original body bytes: `{encoding: "json", json}` when the
+ * body is UTF-8 JSON of at most 393,216 bytes (¾ of {@link MAX_DEAD_LETTER_PAYLOAD_LENGTH}) nesting
+ * at most `MAX_DEAD_LETTER_JSON_DEPTH` (60) levels; otherwise `{encoding: "base64", data}` of the
+ * first 393,216 bytes, with `truncated: true` when bytes were cut. The result always fits in a
+ * `DeadLetter` that `encodeDeadLetter` accepts (and in a `DeadLetterPage`). Never throws.
+ */
+export function deadLetterPayload(body: Uint8Array): DeadLetterPayload {
+  const maxBytes = (MAX_DEAD_LETTER_PAYLOAD_LENGTH / 4) * 3;
+  if (body.byteLength <= maxBytes) {
+    try {
+      const text = utf8.decode(body);
+      if (!nestsDeeperThan(text, MAX_DEAD_LETTER_JSON_DEPTH)) return { encoding: "json", json: JSON.parse(text) as unknown };
+    } catch {
+      // not UTF-8 JSON: base64 below
+    }
+  }
+  const kept = body.byteLength > maxBytes ? body.subarray(0, maxBytes) : body;
+  return { encoding: "base64", data: Buffer.from(kept.buffer, kept.byteOffset, kept.byteLength).toString("base64"), ...(kept !== body ? { truncated: true } : {}) };
+}

@@ -6,6 +6,7 @@ import {
   MAX_COMMAND_NAME_LENGTH,
   MAX_COMMANDS_PER_PLUGIN,
   MAX_DESCRIPTION_LENGTH,
+  MAX_PLUGIN_CONFIG_DEPTH,
   MAX_USAGE_LENGTH,
   MAX_VERSION_LENGTH,
   SEMVER_PATTERN,
@@ -131,18 +132,32 @@ function configValidator(manifest: PluginManifest): ValidateFunction | undefined
   return validate;
 }
 
+/** True when objects/arrays in `value` nest more than `max` levels (walks at most `max + 1` levels, so cycles end too). */
+function valueNestsDeeperThan(value: unknown, max: number): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  if (max === 0) return true;
+  for (const child of Array.isArray(value) ? value : Object.values(value)) if (valueNestsDeeperThan(child, max - 1)) return true;
+  return false;
+}
+
 /**
  * Checks a plugin's `config` object against its manifest's `configSchema` (compiled once per
  * distinct schema with the package's AJV instance and cached; at most 256 kept). Throws `PROTOCOL_INVALID` with
  * problems under `/config/...`, or under `/configSchema` when the schema itself does not compile
  * (e.g. an invalid regular expression), and `PROTOCOL_TOO_LARGE` when a recursive schema meets a
- * config nested too deeply to validate, or the schema itself nests deeper than `MAX_JSON_DEPTH`.
- * A manifest without `configSchema` accepts any object.
+ * config nested too deeply to validate, a config nesting deeper than `MAX_PLUGIN_CONFIG_DEPTH` (32)
+ * levels, or a schema nesting deeper than `MAX_JSON_DEPTH`. A manifest without `configSchema`
+ * accepts any object (up to that depth).
  */
 export function assertPluginConfig(manifest: PluginManifest, config: unknown): Record<string, unknown> {
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
     throw new ProtocolError("PROTOCOL_INVALID", `plugin ${manifest.name}: config must be an object`, {
       problems: [{ instancePath: "/config", message: "must be object", keyword: "type" }],
+    });
+  }
+  if (valueNestsDeeperThan(config, MAX_PLUGIN_CONFIG_DEPTH)) {
+    throw new ProtocolError("PROTOCOL_TOO_LARGE", `plugin ${manifest.name}: config nests deeper than ${MAX_PLUGIN_CONFIG_DEPTH} levels`, {
+      problems: [{ instancePath: "/config", message: `nests deeper than ${MAX_PLUGIN_CONFIG_DEPTH} levels`, keyword: "maxDepth" }],
     });
   }
   const validate = configValidator(manifest);
