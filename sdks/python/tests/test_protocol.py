@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import json
 
 import pydantic
@@ -156,6 +157,26 @@ def test_encode_refuses_values_deeper_than_max_json_depth():
         with pytest.raises(ProtocolError) as info:
             protocol.encode("InboundEvent", dict(VALID["InboundEvent"][0], zz=_deep_value(levels)))
         assert info.value.code == "PROTOCOL_TOO_LARGE"
+
+
+def test_dead_letter_payload_keeps_json_up_to_60_levels_then_base64():
+    assert protocol.MAX_DEAD_LETTER_JSON_DEPTH == protocol.MAX_JSON_DEPTH - 4
+    assert protocol.dead_letter_payload(b'{"v":1}') == {"encoding": "json", "json": {"v": 1}}
+    assert protocol.dead_letter_payload(("[" * 60 + "]" * 60).encode())["encoding"] == "json"
+    deep = ("[" * 61 + "]" * 61).encode()
+    assert protocol.dead_letter_payload(deep) == {"encoding": "base64", "data": base64.b64encode(deep).decode()}
+    assert protocol.dead_letter_payload(b"\xff") == {"encoding": "base64", "data": "/w=="}
+    assert protocol.dead_letter_payload(b"{nope")["encoding"] == "base64"
+    big = protocol.dead_letter_payload(b'"' + b"x" * (protocol.MAX_DEAD_LETTER_PAYLOAD_LENGTH // 4 * 3) + b'"')
+    assert big["truncated"] is True and len(big["data"]) == protocol.MAX_DEAD_LETTER_PAYLOAD_LENGTH
+    # Whatever the body, the dead letter encodes (and fits in a page).
+    dl = VALID["DeadLetter"][0]
+    for levels in (1, 59, 60, 61, 62, 63, 64, 65, 100, 50_000):
+        body = ("[" * levels + "]" * levels).encode()
+        letter = dict(dl, payload=protocol.dead_letter_payload(body))
+        raw = protocol.encode("DeadLetter", letter)
+        assert protocol.decode_json(raw) == letter
+        protocol.encode("DeadLetterPage", {"v": 1, "items": [letter], "nextCursor": None})
 
 
 _tricky = st.text(alphabet='[]{}"\\a,:', max_size=8)

@@ -41,6 +41,9 @@ MAX_BUS_MESSAGE_BYTES: Final = 1_048_576
 # Objects/arrays nested in one message (the message itself is level 1); deeper is PROTOCOL_TOO_LARGE
 # on decode and on encode, so whatever decodes encodes again (PROTOCOL.md §1).
 MAX_JSON_DEPTH: Final = 64
+# A dead letter keeps a body as JSON only up to this depth (else base64): it sits 2 levels down in a
+# DeadLetter and 4 in a DeadLetterPage, which must stay within MAX_JSON_DEPTH.
+MAX_DEAD_LETTER_JSON_DEPTH: Final = MAX_JSON_DEPTH - 4
 MAX_DEAD_LETTER_PAYLOAD_LENGTH: Final = 524_288
 DEFAULT_PARTITIONS: Final = 16
 MAX_PARTITIONS: Final = 1_024
@@ -588,6 +591,26 @@ def decode_json(data: bytes | bytearray | memoryview | str, what: str = "message
         return json.loads(text, parse_constant=_reject_constant, parse_float=_js_number)
     except (ValueError, RecursionError):
         raise ProtocolError("PROTOCOL_BAD_JSON", f"{what}: not UTF-8 JSON") from None
+
+
+def dead_letter_payload(data: bytes | bytearray | memoryview) -> dict[str, Any]:
+    """The ``payload`` of a DeadLetter for the original body bytes (PROTOCOL.md §6.5), as
+    @session-bot/protocol's ``deadLetterPayload``: ``{"encoding": "json", "json"}`` for UTF-8 JSON of
+    at most 393,216 bytes nesting at most MAX_DEAD_LETTER_JSON_DEPTH levels, else base64 of the first
+    393,216 bytes (``truncated`` when cut). The dead letter then always encodes. Never raises."""
+    raw = bytes(data)
+    max_bytes = MAX_DEAD_LETTER_PAYLOAD_LENGTH // 4 * 3
+    if len(raw) <= max_bytes:
+        try:
+            text = raw.decode("utf-8")
+            if not nests_deeper_than(text, MAX_DEAD_LETTER_JSON_DEPTH):
+                return {"encoding": "json", "json": json.loads(text, parse_constant=_reject_constant, parse_float=_js_number)}
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            pass
+    out: dict[str, Any] = {"encoding": "base64", "data": base64.b64encode(raw[:max_bytes]).decode("ascii")}
+    if len(raw) > max_bytes:
+        out["truncated"] = True
+    return out
 
 
 def decode(name: str, data: bytes | bytearray | memoryview | str) -> Any:
