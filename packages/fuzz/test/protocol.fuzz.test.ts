@@ -186,6 +186,25 @@ describe("every protocol schema", () => {
     );
   });
 
+  it("deadLetterPayload: any body (random bytes, mutated samples, deep JSON) gives a dead letter that encodes, decodes and fits in a page", () => {
+    const dl = SAMPLES.DeadLetter![0] as protocol.DeadLetter;
+    const deepText = fc.tuple(fc.integer({ min: 1, max: 80 }), fc.boolean()).map(([n, obj]) => (obj ? `${'{"a":'.repeat(n - 1)}{}${"}".repeat(n - 1)}` : `${"[".repeat(n)}${"]".repeat(n)}`));
+    const body = fc.oneof(
+      fc.uint8Array({ maxLength: 300 }),
+      codecAndMutant.map(([, v]) => new TextEncoder().encode(JSON.stringify(v) ?? "")),
+      deepText.map((t) => new TextEncoder().encode(t)),
+    );
+    fc.assert(
+      fc.property(body, (b) => {
+        const letter = { ...dl, payload: bounded("deadLetterPayload", () => protocol.deadLetterPayload(b)) };
+        const back = bounded("decodeDeadLetter", () => protocol.decodeDeadLetter(protocol.encodeDeadLetter(letter)));
+        expect(back).toEqual(JSON.parse(JSON.stringify(letter)));
+        bounded("encodeDeadLetterPage", () => protocol.encodeDeadLetterPage({ v: 1, items: [letter], nextCursor: null }));
+      }),
+      fuzzParams(500),
+    );
+  });
+
   it("subject and key names: parse of random and mutated names fails with PROTOCOL_BAD_NAME or round-trips", () => {
     const token = fc.oneof(fc.constantFrom("demo", "echo", "0", "12", "message", "typing", "*", ">", "", " ", "a.b", "É"), fc.string({ maxLength: 12 }));
     const name = fc.oneof(
