@@ -27,8 +27,8 @@ const PARTITIONS = 16;
 const BUS_EVENTS = Number(process.env.BENCH_BUS_EVENTS ?? 3_000);
 const CPU_MS = Number(process.env.BENCH_CPU_MS ?? 5);
 const CPU_EVENTS = Number(process.env.BENCH_CPU_EVENTS ?? 400);
-const IDENTITIES = Number(process.env.BENCH_IDENTITIES ?? 5);
-const PER_IDENTITY = Number(process.env.BENCH_PER_IDENTITY ?? 40);
+const IDENTITIES = Number(process.env.BENCH_IDENTITIES ?? 20);
+const PER_IDENTITY = Number(process.env.BENCH_PER_IDENTITY ?? 50);
 const CONVERSATIONS = Number(process.env.BENCH_CONVERSATIONS ?? 10_000);
 const WINDOW = 256; // publishes in flight
 const ROUNDS = 3; // bus throughput: best of 3 rounds (raw and pipeline alike)
@@ -473,6 +473,7 @@ const rssReady = rssMb(broker.pid);
 log(`broker (seeded) ready in ${brokerMs.toFixed(0)} ms, RSS ${rssReady.toFixed(1)} MB`);
 
 const workerPorts: number[] = [];
+const loopHosts: Service[] = [];
 for (let w = 1; w <= 2; w++) {
   const port = await freePort();
   workerPorts.push(port);
@@ -483,6 +484,7 @@ for (let w = 1; w <= 2; w++) {
     PLUGIN_HOST_INSTANCE: `worker-${w}`,
     PLUGIN_HOST_PLUGINS: "@session-bot/plugin-echo,@session-bot/plugin-help",
   });
+  loopHosts.push(svc);
   const ms = await timedStart(svc, () => httpOk(`http://127.0.0.1:${port}/readyz`));
   if (w === 1) startup.push({ service: "plugin-host (echo, help)", readyMs: ms, readiness: "GET /readyz = 200" });
 }
@@ -531,6 +533,10 @@ for (let i = 0; i < IDENTITIES; i++) {
 }
 const sendStart = new Map<string, number>();
 let sendErrors = 0;
+// CPU time of every process of the loop, from the first send to the last reply.
+const loopProcesses = { broker, "plugin-hosts (2)": loopHosts, devnet, "nats-server": nats2.svc, gateway };
+const loopCpu0 = Object.fromEntries(Object.entries(loopProcesses).map(([k, v]) => [k, [v].flat().reduce((a, x) => a + cpuSeconds(x.pid), 0)]));
+const driverCpu0 = process.cpuUsage();
 const tLoop = performance.now();
 await Promise.all(
   chatters.map(async (c, ci) => {
@@ -552,8 +558,19 @@ await until("replies", () => ([...sendStart.keys()].every((k) => replyAt.has(k))
 const tokens = [...sendStart.keys()].filter((k) => replyAt.has(k));
 const lastReply = Math.max(...tokens.map((k) => replyAt.get(k)!));
 const loopPerSec = (tokens.length / (lastReply - tLoop)) * 1000;
+const driverCpu = process.cpuUsage(driverCpu0);
+const loopCpuUsPerMessage: Record<string, number> = Object.fromEntries(
+  Object.entries(loopProcesses).map(([k, v]) => [k, (([v].flat().reduce((a, x) => a + cpuSeconds(x.pid), 0) - loopCpu0[k]!) * 1e6) / Math.max(1, tokens.length)]),
+);
+loopCpuUsPerMessage["bench driver (the identities: encrypt, store, poll, decrypt)"] = (driverCpu.user + driverCpu.system) / Math.max(1, tokens.length);
+log(`full loop CPU µs per message: ${Object.entries(loopCpuUsPerMessage).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")}`);
+// Sustained rate: the replies between the 10th and the 90th percentile of reply times (no ramp-up, no tail).
+const replyTimes = tokens.map((k) => replyAt.get(k)!).sort((a, b) => a - b);
+const i10 = Math.floor(replyTimes.length * 0.1);
+const i90 = Math.max(i10 + 1, Math.floor(replyTimes.length * 0.9) - 1);
+const sustainedPerSec = replyTimes.length > 10 ? ((i90 - i10) / (replyTimes[i90]! - replyTimes[i10]!)) * 1000 : Number.NaN;
 const loopLatencies = tokens.map((k) => replyAt.get(k)! - sendStart.get(k)!);
-log(`full loop: ${tokens.length}/${sent} replies, ${loopPerSec.toFixed(1)}/s (send errors ${sendErrors})`);
+log(`full loop: ${tokens.length}/${sent} replies, ${loopPerSec.toFixed(1)}/s first send → last reply, ${sustainedPerSec.toFixed(1)}/s sustained (send errors ${sendErrors})`);
 const rssLoop = rssMb(broker.pid);
 // The broker's own view of the loop (its Prometheus counters).
 const metricsText = await (await fetch(`http://127.0.0.1:${brokerPort}/metrics`)).text().catch(() => "");
@@ -624,6 +641,8 @@ const results: Results = {
     replies: tokens.length,
     sendPerSec: (sent / sendMs) * 1000,
     msgsPerSec: loopPerSec,
+    sustainedMsgsPerSec: sustainedPerSec,
+    cpuUsPerMessage: loopCpuUsPerMessage,
     ratioToSend: loopPerSec / ((sent / sendMs) * 1000),
     latency: loopLat,
     latenciesMs: loopLatencies.map((x) => Math.round(x * 10) / 10),

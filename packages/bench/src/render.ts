@@ -206,7 +206,8 @@ export function renderMarkdown(r: Results, analysis: string): string {
     "| --- | --- |",
     `| messages sent / replies received | ${f.sent} / ${f.replies} |`,
     `| identities' send rate (baseline) | ${round(f.sendPerSec)} messages/s |`,
-    `| full loop | ${round(f.msgsPerSec, 1)} messages/s (${round(f.ratioToSend, 2)}× the send rate) |`,
+    `| full loop, first send → last reply | ${round(f.msgsPerSec, 1)} messages/s (${round(f.ratioToSend, 2)}× the send rate) |`,
+    `| full loop, sustained (replies between the 10th and 90th percentile of reply times) | ${round(f.sustainedMsgsPerSec, 1)} messages/s |`,
     `| broker polls of its swarm (whole life) | ${round(f.brokerMetrics.polls)}, ${round((f.brokerMetrics.pollSecondsSum / f.brokerMetrics.polls) * 1000, 1)} ms each on average |`,
     `| broker publishes to SB_INBOUND | ${round(f.brokerMetrics.publishes)}, ${round((f.brokerMetrics.publishSecondsSum / f.brokerMetrics.publishes) * 1000, 2)} ms each on average |`,
     "",
@@ -215,6 +216,13 @@ export function renderMarkdown(r: Results, analysis: string): string {
     latencyRow("full loop", f.latency),
     "",
     "![full loop latency](benchmarks/full-loop-latency.svg)",
+    "",
+    "Where the CPU goes (utime + stime of each process from the first send to the last reply, per message; the bench driver is this process, which plays every identity). The sum bounds the loop on 2 cores at 2,000,000 µs ÷ the sum.",
+    "",
+    "| process | CPU µs per message |",
+    "| --- | --- |",
+    ...Object.entries(f.cpuUsPerMessage).map(([k, v]) => `| ${k} | ${round(v)} |`),
+    `| sum → ceiling on 2 cores | ${round(Object.values(f.cpuUsPerMessage).reduce((a, b) => a + b, 0))} → ${round(2_000_000 / Object.values(f.cpuUsPerMessage).reduce((a, b) => a + b, 0))} messages/s |`,
     "",
   );
 

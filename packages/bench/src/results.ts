@@ -81,7 +81,12 @@ export interface Results {
     replies: number;
     /** The chat identities' own send rate to the devnet (the baseline: the loop cannot beat it). */
     sendPerSec: number;
+    /** Replies / (first send → last reply). */
     msgsPerSec: number;
+    /** Replies between the 10th and 90th percentile of reply times, per second (no ramp-up, no tail). */
+    sustainedMsgsPerSec: number;
+    /** CPU time per message of each process over the loop (first send → last reply), µs. */
+    cpuUsPerMessage: Record<string, number>;
     ratioToSend: number;
     latency: LatencySummary;
     latenciesMs: number[];
