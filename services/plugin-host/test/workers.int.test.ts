@@ -93,6 +93,15 @@ describe("plugin-host workers", () => {
     expect(dl.reason.code).toMatch(/^PROTOCOL_/);
   });
 
+  it("dead-letters a body nested too deep for the protocol, keeping it as base64", async () => {
+    const deep = `${"[".repeat(100)}${"]".repeat(100)}`;
+    await bus.js.publish(`sb.in.${BOT}.5.message`, new TextEncoder().encode(deep), { msgID: "garbage-deep" });
+    const dl = await waitFor(async () => (await deadLetters(bus)).find((d) => d.source.subject === `sb.in.${BOT}.5.message`), 10_000, "deep dl");
+    expect(dl.reason.code).toBe("PROTOCOL_TOO_LARGE");
+    expect(dl.payload).toMatchObject({ encoding: "base64" });
+    expect(Buffer.from((dl.payload as { data: string }).data, "base64").toString()).toBe(deep);
+  });
+
   it("a throwing plugin leaves the others working: retries re-run only the failing plugin", async () => {
     const ev = message(peer(400), "hello boom");
     await publishEvent(bus, ev, PARTITIONS);

@@ -14,6 +14,7 @@ import { nanos } from "@nats-io/nats-core";
 import {
   DEAD_LETTER_REASONS,
   INBOUND_STREAM,
+  deadLetterPayload,
   decodeInboundEvent,
   inboundPartitionFilter,
   isProtocolError,
@@ -22,7 +23,7 @@ import {
   type InboundEvent,
 } from "@session-bot/protocol";
 import type { Logger } from "pino";
-import { deadLetterPayload, type DeadLetterPublisher } from "../bus/dead-letters.js";
+import type { DeadLetterPublisher } from "../bus/dead-letters.js";
 import type { ProcessOutcome } from "../processing/processor.js";
 import { Semaphore } from "./semaphore.js";
 
