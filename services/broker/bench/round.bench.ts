@@ -85,7 +85,7 @@ try {
     pollOnce: () => Promise.resolve({ items: next.map((event) => ({ hash: event.hash, expiration: 0, status: "event" as const, event })), cursor: {}, duplicates: 0 } as unknown as PollBatch),
     commit: () => Promise.resolve(),
   } as unknown as SessionClient;
-  const poller = new Poller({ bot: BOT, partitions: PARTITIONS, pollIntervalMs: 1000, autoAcceptRequests: false, fault: "none", client, js, store, limiter: new RateLimiter({ perMinute: 1e9, burst: 1e9 }), metrics: createMetrics(), counters: newCounters(), log });
+  const poller = new Poller({ bot: BOT, partitions: PARTITIONS, pollIntervalMs: 1000, busyPollIntervalMs: 0, autoAcceptRequests: false, fault: "none", client, js, store, limiter: new RateLimiter({ perMinute: 1e9, burst: 1e9 }), metrics: createMetrics(), counters: newCounters(), log });
 
   const best = { serial: Infinity, batch: Infinity };
   for (let r = 0; r < ROUNDS; r++) {

@@ -65,6 +65,7 @@ export function buildApp(deps: AppDeps): BrokerApp {
     bot: config.bot,
     partitions: config.partitions,
     pollIntervalMs: config.poll.intervalMs,
+    busyPollIntervalMs: config.poll.busyIntervalMs,
     autoAcceptRequests: config.autoAcceptRequests,
     fault: config.fault,
     client,

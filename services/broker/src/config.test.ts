@@ -72,6 +72,7 @@ describe("loadConfig", () => {
       BROKER_OUTBOUND_BACKOFF_MS: "100, 200",
       BROKER_OUTBOUND_CONCURRENCY: "2",
       BROKER_POLL_INTERVAL_MS: "250",
+      BROKER_POLL_BUSY_INTERVAL_MS: "500",
       BROKER_RATE_PER_MINUTE: "5",
       BROKER_RATE_BURST: "2",
       BROKER_MAX_TEXT_LENGTH: "100",
@@ -98,7 +99,8 @@ describe("loadConfig", () => {
     expect(c.http).toEqual({ host: "0.0.0.0", port: 0 });
     expect(c.streams).toEqual({ replicas: 3, inboundMaxAgeMs: 3_600_000, outboundMaxAgeMs: 7_200_000, deadMaxAgeMs: 86_400_000, duplicateWindowMs: 60_000 });
     expect(c.outbound).toEqual({ maxDeliver: 3, ackWaitMs: 5000, backoffMs: [100, 200], concurrency: 2 });
-    expect(c.poll.intervalMs).toBe(250);
+    // The busy interval is at most the interval.
+    expect(c.poll).toEqual({ intervalMs: 250, busyIntervalMs: 250 });
     expect(c.limits).toEqual({ ratePerMinute: 5, rateBurst: 2, maxTextLength: 100, maxAttachmentBytes: 1000 });
     expect(c.retention).toEqual({ messagesDays: 2, dedupDays: 20, deadLettersDays: 3, intervalMs: 60_000 });
     expect(c.shutdownGraceMs).toBe(1500);
@@ -182,6 +184,7 @@ describe("loadConfig", () => {
     [{ BROKER_OUTBOUND_BACKOFF_MS: "1,x" }, "BROKER_OUTBOUND_BACKOFF_MS"],
     [{ BROKER_OUTBOUND_CONCURRENCY: "100" }, "BROKER_OUTBOUND_CONCURRENCY"],
     [{ BROKER_POLL_INTERVAL_MS: "1" }, "BROKER_POLL_INTERVAL_MS"],
+    [{ BROKER_POLL_BUSY_INTERVAL_MS: "-1" }, "BROKER_POLL_BUSY_INTERVAL_MS"],
     [{ BROKER_RATE_PER_MINUTE: "0" }, "BROKER_RATE_PER_MINUTE"],
     [{ BROKER_RATE_BURST: "0" }, "BROKER_RATE_BURST"],
     [{ BROKER_MAX_TEXT_LENGTH: "0" }, "BROKER_MAX_TEXT_LENGTH"],

@@ -102,7 +102,8 @@ export interface BrokerConfig {
     readonly backoffMs: readonly number[];
     readonly concurrency: number;
   };
-  readonly poll: { readonly intervalMs: number };
+  /** `intervalMs` after an empty poll; `busyIntervalMs` (≤ intervalMs) after one that found messages. */
+  readonly poll: { readonly intervalMs: number; readonly busyIntervalMs: number };
   readonly limits: {
     readonly ratePerMinute: number;
     readonly rateBurst: number;
@@ -154,6 +155,7 @@ export const ENV_VARIABLES = [
   "BROKER_OUTBOUND_BACKOFF_MS",
   "BROKER_OUTBOUND_CONCURRENCY",
   "BROKER_POLL_INTERVAL_MS",
+  "BROKER_POLL_BUSY_INTERVAL_MS",
   "BROKER_RATE_PER_MINUTE",
   "BROKER_RATE_BURST",
   "BROKER_MAX_TEXT_LENGTH",
@@ -394,7 +396,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     http,
     streams,
     outbound,
-    poll: { intervalMs: int("BROKER_POLL_INTERVAL_MS", 2000, 50, 600_000) },
+    poll: (() => {
+      const intervalMs = int("BROKER_POLL_INTERVAL_MS", 2000, 50, 600_000);
+      return { intervalMs, busyIntervalMs: Math.min(intervalMs, int("BROKER_POLL_BUSY_INTERVAL_MS", 100, 0, 600_000)) };
+    })(),
     limits,
     retention,
     shutdownGraceMs: int("BROKER_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),

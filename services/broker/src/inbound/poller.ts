@@ -33,6 +33,8 @@ export interface PollerDeps {
   readonly bot: string;
   readonly partitions: number;
   readonly pollIntervalMs: number;
+  /** Delay after a poll that found messages (more may be waiting); at most `pollIntervalMs`. */
+  readonly busyPollIntervalMs: number;
   readonly autoAcceptRequests: boolean;
   readonly fault: FaultHook;
   readonly client: SessionClient;
@@ -91,9 +93,9 @@ export class Poller {
         this.#d.metrics.pollFailures.inc();
         this.#d.log.warn({ err, failures: this.#failures }, "poll round failed; retrying");
       }
-      // Busy (the last batch had messages): poll again at once, more may be waiting. Idle: wait the
+      // Busy (the last batch had messages): poll again soon, more may be waiting. Idle: wait the
       // interval. Failing: back off.
-      const idleDelay = this.#lastBatchItems > 0 ? 0 : this.#d.pollIntervalMs;
+      const idleDelay = this.#lastBatchItems > 0 ? this.#d.busyPollIntervalMs : this.#d.pollIntervalMs;
       const delay = this.#failures === 0 ? idleDelay : Math.min(30_000, this.#d.pollIntervalMs * 2 ** Math.min(this.#failures, 5));
       await sleep(delay, signal);
     }
