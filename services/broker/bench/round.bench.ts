@@ -5,7 +5,7 @@
 //   - baseline: the previous algorithm, one message at a time (transaction, publish, await the
 //     ack, transaction), re-implemented here over the same store and stream;
 //   - broker: the broker's Poller.pollRound (batch transactions, publishes pipelined by
-//     conversation).
+//     conversation, through @session-bot/js-publisher).
 // The Session side is left out (a batch of already-decrypted events is handed to the round), so
 // this measures the broker's part only. Prints messages/s of each and the ratio.
 // Run: pnpm --filter @session-bot/broker bench:round
@@ -13,6 +13,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import { connect, headers as natsHeaders } from "@nats-io/transport-node";
+import { JetStreamPublisher } from "@session-bot/js-publisher";
 import { startNats } from "@session-bot/nats-testing";
 import { CONTENT_TYPE_JSON, HEADER_CONTENT_TYPE, HEADER_PROTOCOL_VERSION, INBOUND_STREAM, PROTOCOL_VERSION, encodeInboundEvent, inboundSubjectOf } from "@session-bot/protocol";
 import type { PollBatch, SessionClient, SessionEvent } from "@session-bot/session";
@@ -85,7 +86,7 @@ try {
     pollOnce: () => Promise.resolve({ items: next.map((event) => ({ hash: event.hash, expiration: 0, status: "event" as const, event })), cursor: {}, duplicates: 0 } as unknown as PollBatch),
     commit: () => Promise.resolve(),
   } as unknown as SessionClient;
-  const poller = new Poller({ bot: BOT, partitions: PARTITIONS, pollIntervalMs: 1000, busyPollIntervalMs: 0, autoAcceptRequests: false, fault: "none", client, js, store, limiter: new RateLimiter({ perMinute: 1e9, burst: 1e9 }), metrics: createMetrics(), counters: newCounters(), log });
+  const poller = new Poller({ bot: BOT, partitions: PARTITIONS, pollIntervalMs: 1000, busyPollIntervalMs: 0, autoAcceptRequests: false, fault: "none", client, publisher: new JetStreamPublisher(nc), store, limiter: new RateLimiter({ perMinute: 1e9, burst: 1e9 }), metrics: createMetrics(), counters: newCounters(), log });
 
   const best = { serial: Infinity, batch: Infinity };
   for (let r = 0; r < ROUNDS; r++) {

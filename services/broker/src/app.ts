@@ -4,6 +4,7 @@ import { jetstream } from "@nats-io/jetstream";
 import type { Service } from "@nats-io/services";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { ChunkedService } from "@session-bot/chunker/nats";
+import { JetStreamPublisher } from "@session-bot/js-publisher";
 import type { SessionClient } from "@session-bot/session";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
@@ -69,7 +70,8 @@ export function buildApp(deps: AppDeps): BrokerApp {
     autoAcceptRequests: config.autoAcceptRequests,
     fault: config.fault,
     client,
-    js,
+    // Closes itself when the connection closes (main drains it after stop()).
+    publisher: new JetStreamPublisher(nc),
     store,
     limiter: new RateLimiter({ perMinute: config.limits.ratePerMinute, burst: config.limits.rateBurst }),
     metrics,

@@ -4,9 +4,10 @@
 // is lowered below the size of one long message, then raised again).
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { startDevnet, type Devnet } from "@session-bot/devnet";
+import { JetStreamPublisher } from "@session-bot/js-publisher";
 import { startNats, type TestNats } from "@session-bot/nats-testing";
 import { INBOUND_STREAM } from "@session-bot/protocol";
 import { Identity, SessionClient } from "@session-bot/session";
@@ -69,7 +70,7 @@ beforeAll(async () => {
     autoAcceptRequests: false,
     fault: "none",
     client: bot,
-    js: jetstream(nc),
+    publisher: new JetStreamPublisher(nc),
     store,
     limiter: new RateLimiter({ perMinute: 10_000, burst: 10_000 }),
     metrics: createMetrics(),
@@ -171,7 +172,7 @@ describe("an inbound poll batch", () => {
       autoAcceptRequests: false,
       fault: "none",
       client: bot,
-      js: jetstream(nc),
+      publisher: new JetStreamPublisher(nc),
       store,
       limiter: new RateLimiter({ perMinute: 10_000, burst: 10_000 }),
       metrics,

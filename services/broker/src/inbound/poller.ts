@@ -4,8 +4,8 @@
 // → only when every message of the batch is on the stream, commit the poll cursor. A crash anywhere
 // replays the batch; the dedup table and JetStream's duplicate window turn the replay into no-ops.
 import { writeSync } from "node:fs";
-import type { JetStreamClient } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
+import type { JetStreamPublisher } from "@session-bot/js-publisher";
 import {
   CONTENT_TYPE_JSON,
   HEADER_CONTENT_TYPE,
@@ -38,7 +38,8 @@ export interface PollerDeps {
   readonly autoAcceptRequests: boolean;
   readonly fault: FaultHook;
   readonly client: SessionClient;
-  readonly js: JetStreamClient;
+  /** Publishes-with-ack to SB_INBOUND (a third of nats.js's client CPU per publish). */
+  readonly publisher: JetStreamPublisher;
   readonly store: BrokerStore;
   readonly limiter: RateLimiter;
   readonly metrics: BrokerMetrics;
@@ -200,7 +201,7 @@ export class Poller {
           h.set(HEADER_PROTOCOL_VERSION, String(PROTOCOL_VERSION));
           h.set(HEADER_CONTENT_TYPE, CONTENT_TYPE_JSON);
           const end = d.metrics.publishLatency.startTimer();
-          await d.js.publish(inboundSubjectOf(event, d.partitions), bytes, { msgID: event.id, expect: { streamName: INBOUND_STREAM }, headers: h });
+          await d.publisher.publish(inboundSubjectOf(event, d.partitions), bytes, { msgID: event.id, expectStream: INBOUND_STREAM, headers: h });
           end();
           if (d.fault === "crash-after-publish") {
             // Test-only: die between the publish ack and the dedup marks and cursor commit
