@@ -1,7 +1,7 @@
-import { isDeadLetter, MAX_DEAD_LETTER_PAYLOAD_LENGTH } from "@session-bot/protocol";
+import { deadLetterPayload, encodeDeadLetter, isDeadLetter, MAX_DEAD_LETTER_PAYLOAD_LENGTH } from "@session-bot/protocol";
 import { describe, expect, it } from "vitest";
 import { originalBody } from "./consumer.js";
-import { buildDeadLetter, deadLetterPayload } from "./publish.js";
+import { buildDeadLetter } from "./publish.js";
 
 const input = {
   bot: "bot",
@@ -35,6 +35,14 @@ describe("dead letters", () => {
     expect(huge.encoding === "base64" && huge.truncated && huge.data.length).toBe(MAX_DEAD_LETTER_PAYLOAD_LENGTH);
     const truncated = buildDeadLetter({ ...input, body: new Uint8Array(MAX_DEAD_LETTER_PAYLOAD_LENGTH) }, 1);
     expect(originalBody(truncated)).toBeUndefined();
+  });
+
+  it("keep a body nested too deep for the protocol as base64, so the dead letter still encodes", () => {
+    const deep = `${"[".repeat(100)}${"]".repeat(100)}`;
+    const dl = buildDeadLetter({ ...input, body: new TextEncoder().encode(deep) }, 1);
+    expect(dl.payload.encoding).toBe("base64");
+    expect(() => encodeDeadLetter(dl)).not.toThrow();
+    expect(new TextDecoder().decode(originalBody(dl))).toBe(deep);
   });
 
   it("bound the reason message", () => {

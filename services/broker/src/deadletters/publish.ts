@@ -4,29 +4,15 @@ import { headers as natsHeaders } from "@nats-io/transport-node";
 import {
   DEAD_LETTER_STREAM,
   HEADER_PROTOCOL_VERSION,
-  MAX_DEAD_LETTER_PAYLOAD_LENGTH,
   MAX_ERROR_MESSAGE_LENGTH,
   PROTOCOL_VERSION,
+  deadLetterPayload,
   deadLetterSubject,
   encodeDeadLetter,
   type DeadLetter,
-  type DeadLetterPayload,
 } from "@session-bot/protocol";
 
 const ID_RE = /^[A-Za-z0-9+/=:._-]{1,128}$/;
-
-/** The payload part of a dead letter: parsed JSON when the body is JSON, else (bounded) base64. */
-export function deadLetterPayload(body: Uint8Array): DeadLetterPayload {
-  try {
-    const text = new TextDecoder("utf-8", { fatal: true }).decode(body);
-    if (text.length <= MAX_DEAD_LETTER_PAYLOAD_LENGTH) return { encoding: "json", json: JSON.parse(text) as unknown };
-  } catch {
-    // not UTF-8 JSON: base64 below
-  }
-  const maxBytes = (MAX_DEAD_LETTER_PAYLOAD_LENGTH / 4) * 3;
-  const kept = body.byteLength > maxBytes ? body.subarray(0, maxBytes) : body;
-  return { encoding: "base64", data: Buffer.from(kept).toString("base64"), ...(kept !== body ? { truncated: true } : {}) };
-}
 
 /** What went wrong with a message taken from a stream. */
 export interface DeadLetterInput {
