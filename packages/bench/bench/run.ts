@@ -26,7 +26,7 @@ const BOT = "bench";
 const PARTITIONS = 16;
 const BUS_EVENTS = Number(process.env.BENCH_BUS_EVENTS ?? 3_000);
 const CPU_MS = Number(process.env.BENCH_CPU_MS ?? 5);
-const CPU_EVENTS = Number(process.env.BENCH_CPU_EVENTS ?? 400);
+const CPU_EVENTS = Number(process.env.BENCH_CPU_EVENTS ?? 1_000);
 const IDENTITIES = Number(process.env.BENCH_IDENTITIES ?? 20);
 const PER_IDENTITY = Number(process.env.BENCH_PER_IDENTITY ?? 50);
 const CONVERSATIONS = Number(process.env.BENCH_CONVERSATIONS ?? 10_000);
@@ -330,12 +330,12 @@ if (ONLY === "bus") {
 }
 
 // ---------------------------------------------------------------- 2. scaling
-// Calibrate the fixed work (SHA-256 rounds) to about CPU_MS of one core, here and now.
+// Calibrate the fixed work (JSON rounds) to about CPU_MS of one core, here and now.
 const { burn } = (await import(join(PKG, "plugins-cpu", "cpu.mjs"))) as { burn: (iters: number) => unknown };
-burn(20_000);
+burn(2_000);
 const tc = performance.now();
-burn(20_000);
-const cpuIters = Math.max(100, Math.round((20_000 / (performance.now() - tc)) * CPU_MS));
+burn(2_000);
+const cpuIters = Math.max(10, Math.round((2_000 / (performance.now() - tc)) * CPU_MS));
 // Baseline: k bare Node.js processes sharing the same total work, no NATS, no plugin-host.
 async function bare(k: number): Promise<number> {
   const per = Math.ceil(CPU_EVENTS / k);

@@ -180,7 +180,7 @@ export function renderMarkdown(r: Results, analysis: string): string {
   lines.push(
     "## 2. Scaling",
     "",
-    `${s.events} events through 1, 2 and 4 plugin-host worker processes running only \`benchcpu\`, a plugin that does a fixed amount of CPU work per event (${s.cpuIters} rounds of SHA-256, calibrated at the start of this part to ≈ ${s.cpuMs} ms of one core, so ${round(s.idealOneCorePerSec)} events/s per free core) before replying. Baseline, in the same run just before each case: as many bare Node.js processes doing the same total work with no NATS and no plugin-host: what the machine gave to that many processes at that moment. "Cores used" = CPU seconds the workers got (utime + stime from /proc) per second of wall time.`,
+    `${s.events} events through 1, 2 and 4 plugin-host worker processes running only \`benchcpu\`, a plugin that does a fixed amount of CPU work per event (${s.cpuIters} rounds of JSON encode + decode of a 50-item document, calibrated at the start of this part to ≈ ${s.cpuMs} ms of one core, so ${round(s.idealOneCorePerSec)} events/s per free core) before replying. Baseline, in the same run just before each case: as many bare Node.js processes doing the same total work with no NATS and no plugin-host: what the machine gave to that many processes at that moment. "Cores used" = CPU seconds the workers got (utime + stime from /proc) per second of wall time.`,
     "",
     "| processes | workers msg/s | workers × 1 | bare msg/s (baseline) | bare × 1 | workers ÷ bare | cores used by the workers | events per worker |",
     "| --- | --- | --- | --- | --- | --- | --- | --- |",

@@ -57,7 +57,7 @@ export interface Results {
     events: number;
     /** One core doing nothing but the plugin's work: 1000 / cpuMs events/s. */
     idealOneCorePerSec: number;
-    /** SHA-256 rounds per message, calibrated at the start of the scaling part to ≈ cpuMs of one core. */
+    /** JSON rounds per message, calibrated at the start of the scaling part to ≈ cpuMs of one core. */
     cpuIters: number;
     rows: {
       workers: number;
