@@ -53,8 +53,11 @@ describe("BrokerStore (temporary SQLite file)", () => {
     expect(second.items[0]).toMatchObject({ sessionId: A, lastMessageAt: 100, inboundCount: 1, outboundCount: 1, approved: false, approvedMe: false });
     store.touchConversation(A, 60, "in", { countsAsMessage: false });
     expect(store.getConversation(A)).toMatchObject({ inboundCount: 1, lastMessageAt: 100 });
+    expect(store.isApproved(A)).toBe(false);
+    expect(store.isApproved("05" + "9".repeat(64))).toBe(false);
     store.setApproval(A, { approved: true });
     expect(store.getConversation(A)).toMatchObject({ approved: true, approvedMe: false });
+    expect(store.isApproved(A)).toBe(true);
     store.setApproval(B, { approvedMe: false });
     expect(store.getConversation(B)).toMatchObject({ approved: true, approvedMe: false, displayName: "Bee" });
     expect(second.nextCursor).toBeUndefined();

@@ -76,6 +76,14 @@ const HOT_SQL = {
     on conflict do nothing returning id`,
   messageId: "select id from messages where direction = ? and ref = ?",
   setMessageStatus: "update messages set status = ?, error_code = ?, error_message = ?, updated_at = ? where direction = ? and ref = ?",
+  // outbound idempotency (every action) and the Session client's key/value state (every poll)
+  outboundKey: "select status, attempts, result_ref as resultRef, error from outbound_keys where action_id = ?",
+  insertOutboundKey: "insert into outbound_keys (action_id, status, attempts, created_at, updated_at) values (?, 'sending', 1, ?, ?)",
+  retryOutboundKey: "update outbound_keys set attempts = ?, updated_at = ? where action_id = ?",
+  finishOutboundKey: "update outbound_keys set status = ?, result_ref = ?, error = ?, updated_at = ? where action_id = ?",
+  approved: "select approved from conversations where session_id = ?",
+  kvGet: "select value from session_kv where namespace = ? and key = ?",
+  kvSet: "insert into session_kv (namespace, key, value, updated_at) values (?, ?, ?, ?) on conflict (namespace, key) do update set value = excluded.value, updated_at = excluded.updated_at",
 } as const;
 
 type HotStatements = { readonly [K in keyof typeof HOT_SQL]: Database.Statement };
@@ -137,6 +145,11 @@ export class BrokerStore {
       .values({ sessionId, approved: patch.approved ?? false, approvedMe: patch.approvedMe ?? false, firstSeenAt: now, lastMessageAt: now })
       .onConflictDoUpdate({ target: conversations.sessionId, set: { ...patch } })
       .run();
+  }
+
+  /** Whether the conversation exists and is approved (a prepared statement: asked for every inbound message). */
+  isApproved(sessionId: string): boolean {
+    return (this.#stmt.approved.get(sessionId) as { approved: number } | undefined)?.approved === 1;
   }
 
   getConversation(sessionId: string): ConversationRow | undefined {
@@ -246,32 +259,23 @@ export class BrokerStore {
    */
   claimOutbound(actionId: string): OutboundClaim {
     return this.transaction(() => {
-      const row = this.#db.select().from(outboundKeys).where(eq(outboundKeys.actionId, actionId)).get();
+      const row = this.#stmt.outboundKey.get(actionId) as { status: "sending" | "sent" | "failed"; attempts: number; resultRef: string | null; error: string | null } | undefined;
       const now = this.#now();
       if (!row) {
-        this.#db.insert(outboundKeys).values({ actionId, status: "sending", attempts: 1, createdAt: now, updatedAt: now }).run();
+        this.#stmt.insertOutboundKey.run(actionId, now, now);
         return { state: "new", attempts: 1 } as const;
       }
       if (row.status === "sent") return { state: "sent", resultRef: row.resultRef } as const;
       if (row.status === "failed") return { state: "failed", error: row.error } as const;
       const attempts = row.attempts + 1;
-      this.#db.update(outboundKeys).set({ attempts, updatedAt: now }).where(eq(outboundKeys.actionId, actionId)).run();
+      this.#stmt.retryOutboundKey.run(attempts, now, actionId);
       return { state: "retry", attempts } as const;
     });
   }
 
   /** Records the end of an action: sent (with what it stored) or failed for good. */
   finishOutbound(actionId: string, result: { status: "sent"; resultRef: string | null } | { status: "failed"; error: string }): void {
-    this.#db
-      .update(outboundKeys)
-      .set({
-        status: result.status,
-        resultRef: result.status === "sent" ? result.resultRef : null,
-        error: result.status === "failed" ? result.error : null,
-        updatedAt: this.#now(),
-      })
-      .where(eq(outboundKeys.actionId, actionId))
-      .run();
+    this.#stmt.finishOutboundKey.run(result.status, result.status === "sent" ? result.resultRef : null, result.status === "failed" ? result.error : null, this.#now(), actionId);
   }
 
   /** Forgets an action's failure so that a dead-letter retry can perform it again. */
@@ -351,19 +355,11 @@ export class BrokerStore {
   // ---- Session client key/value storage ------------------------------------------------------
 
   kvGet(namespace: string, key: string): string | undefined {
-    return this.#db
-      .select({ v: sessionKv.value })
-      .from(sessionKv)
-      .where(and(eq(sessionKv.namespace, namespace), eq(sessionKv.key, key)))
-      .get()?.v;
+    return (this.#stmt.kvGet.get(namespace, key) as { value: string } | undefined)?.value;
   }
 
   kvSet(namespace: string, key: string, value: string): void {
-    this.#db
-      .insert(sessionKv)
-      .values({ namespace, key, value, updatedAt: this.#now() })
-      .onConflictDoUpdate({ target: [sessionKv.namespace, sessionKv.key], set: { value, updatedAt: this.#now() } })
-      .run();
+    this.#stmt.kvSet.run(namespace, key, value, this.#now());
   }
 
   kvDelete(namespace: string, key: string): void {

@@ -318,7 +318,7 @@ export class Poller {
 
   async #autoAccept(peer: string): Promise<void> {
     const d = this.#d;
-    if (d.store.getConversation(peer)?.approved) return;
+    if (d.store.isApproved(peer)) return;
     try {
       await d.client.acceptMessageRequest(peer);
       d.store.setApproval(peer, { approved: true });
