@@ -87,6 +87,9 @@ export async function ensurePartitionConsumer(jsm: JetStreamManager, opts: Inbou
   }
 }
 
+/** Busy time after which the next event waits for one event-loop turn (ms). */
+const YIELD_AFTER_MS = 2;
+
 /** One partition this worker pulls. */
 interface Pull {
   readonly messages: ConsumerMessages;
@@ -108,6 +111,8 @@ export class InboundConsumer {
   /** Serialises start/setPartitions/stop (consumer lookups are asynchronous). */
   private change: Promise<void> = Promise.resolve();
   private retry: NodeJS.Timeout | undefined;
+  /** When this worker last let the event loop turn (or started an event right after one). */
+  private lastTurn = 0;
 
   constructor(
     private readonly opts: InboundConsumerOptions,
@@ -226,6 +231,14 @@ export class InboundConsumer {
   }
 
   private async deliver(partition: number, m: JsMsg): Promise<void> {
+    // Let the event loop read the socket when this worker has been busy for a while: the acks,
+    // publish acks and deliveries that came in meanwhile are handled before the next event.
+    // Without this, a worker whose plugins burn CPU runs every event it holds back to back in one
+    // turn and only then acks them all, so all its partitions wait for the same round trip at the
+    // same moment and the worker idles (measured: two CPU-bound workers used 1.46 cores of 2).
+    // Cheap events (under YIELD_AFTER_MS together) still run in one turn.
+    if (performance.now() - this.lastTurn > YIELD_AFTER_MS) await new Promise<void>((resolve) => setImmediate(resolve));
+    this.lastTurn = performance.now();
     const deliveries = m.info.deliveryCount;
     let event: InboundEvent;
     try {
