@@ -536,6 +536,11 @@ for (let i = 0; i < IDENTITIES; i++) {
   client.startPolling();
   chatters.push({ client, network });
 }
+// Warm-up, not measured (as for the bus): one message per identity, each waiting for its reply.
+// It compiles the codecs and JITs the hot paths of every process, and the broker accepts each new
+// conversation's message request (one extra send per new peer) before the measured messages.
+await Promise.all(chatters.map((c, ci) => c.client.sendText(botId, `/echo warm-${ci}`)));
+await until("warm-up replies", () => (chatters.every((_, ci) => replyAt.has(`warm-${ci}`)) ? true : undefined), 60_000, 20).catch(() => log("warm-up: not every reply came back in 60 s"));
 const sendStart = new Map<string, number>();
 let sendErrors = 0;
 // CPU time of every process of the loop, from the first send to the last reply.

@@ -200,7 +200,7 @@ export function renderMarkdown(r: Results, analysis: string): string {
   lines.push(
     "## 3. Full loop",
     "",
-    `${f.identities} chat identities (in-process \`SessionClient\`s, each with its own \`StorageRpcNetwork\`) each send ${f.perIdentity} \`/echo <token>\` messages, one after the other, to the bot through the devnet (HTTP, 6 snodes, 2 swarms) → broker (poll every ${f.brokerPollIntervalMs} ms) → JetStream → 2 plugin-host workers (echo) → broker → devnet → the identities (poll every ${f.clientPollIntervalMs} ms). Latency = before \`sendText\` → the reply is decrypted by the identity. Baseline: the identities' own send rate (store on the bot's swarm), which the loop cannot beat.`,
+    `${f.identities} chat identities (in-process \`SessionClient\`s, each with its own \`StorageRpcNetwork\`) each send ${f.perIdentity} \`/echo <token>\` messages, one after the other, to the bot through the devnet (HTTP, 6 snodes, 2 swarms) → broker (poll every ${f.brokerPollIntervalMs} ms) → JetStream → 2 plugin-host workers (echo) → broker → devnet → the identities (poll every ${f.clientPollIntervalMs} ms). Before the measured messages, each identity sends one message and waits for its reply (warm-up: codecs compiled, code JIT-compiled, each new conversation's message request accepted). Latency = before \`sendText\` → the reply is decrypted by the identity. Baseline: the identities' own send rate (store on the bot's swarm), which the loop cannot beat.`,
     "",
     "| | value |",
     "| --- | --- |",
