@@ -619,7 +619,15 @@ const targets: Target[] = [
   { part: "bus", what: "latency p50 at ~½ max rate", target: "≤ 2 ms", measured: `${fmt(pipeLat.p50Ms, 2)} ms`, met: pipeLat.p50Ms <= 2 },
   { part: "bus", what: "latency p99 at ~½ max rate", target: "≤ 10 ms", measured: `${fmt(pipeLat.p99Ms, 2)} ms`, met: pipeLat.p99Ms <= 10 },
   { part: "scaling", what: "2 workers ÷ 1 worker, CPU-bound plugin", target: "≥ 1.7×", measured: `${fmt(scale2.ratioToOne, 2)}×`, met: scale2.ratioToOne >= 1.7 },
-  { part: "full loop", what: "throughput", target: "≥ 500 msg/s", measured: `${fmt(loopPerSec, 1)} msg/s`, met: loopPerSec >= 500 },
+  // Throughput is the steady-state rate (the middle 80 % of the replies); first send → last reply
+  // also counts one trip of latency (two poll periods at least), shown beside it.
+  {
+    part: "full loop",
+    what: "throughput, sustained (first send → last reply in brackets)",
+    target: "≥ 500 msg/s",
+    measured: `${fmt(sustainedPerSec, 1)} msg/s (${fmt(loopPerSec, 1)})`,
+    met: sustainedPerSec >= 500,
+  },
   { part: "resources", what: `broker RSS, ${fmt(CONVERSATIONS)} conversations (peak)`, target: "≤ 200 MB", measured: `${fmt(rssPeak, 1)} MB`, met: rssPeak <= 200 },
   ...startup.map((s) => ({ part: "resources", what: `${s.service} ready`, target: "≤ 2,000 ms", measured: `${fmt(s.readyMs)} ms`, met: s.readyMs <= 2_000 })),
 ];
