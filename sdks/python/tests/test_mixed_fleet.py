@@ -234,9 +234,9 @@ async def test_python_and_typescript_workers_split_the_host_partitions(nats_serv
     await ensure_bus(js)
     ts_port = free_port()
     ts = await start_plugin_host(nats_server, bot, SB_PARTITIONS=str(parts), PLUGIN_HOST_INSTANCE="ts-split",
-                                 PLUGIN_HOST_PRESENCE_INTERVAL_MS="200", PLUGIN_HOST_HTTP_PORT=str(ts_port))
+                                 PLUGIN_HOST_PRESENCE_INTERVAL_MS="1000", PLUGIN_HOST_HTTP_PORT=str(ts_port))
     py = Worker([echo_plugin.plugin], WorkerConfig(bot=bot, partitions=parts, instance="py-split", fetch_timeout_ms=300,
-                                                    presence_interval_ms=200, backoff_ms=[200]),
+                                                    presence_interval_ms=1_000, backoff_ms=[200]),
                 nc=await nats.connect(nats_server.url))
     try:
         await wait_until(lambda: _instance_stats(nc, "ts-split"), timeout=30, interval=0.3)

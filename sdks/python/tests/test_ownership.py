@@ -144,6 +144,7 @@ async def member(connect, instance: str, interval_ms: int, set: str, partitions:
     o = PartitionOwnership(nc, bot=bot, set=set, instance=instance, partitions=partitions, interval_ms=interval_ms,
                            on_change=changes.append, **kw)
     await o.start()
+    await nc.flush()  # its subscription is in place before the test publishes from elsewhere
     o.changes = changes  # type: ignore[attr-defined]
     o.conn = nc  # type: ignore[attr-defined]
     return o
@@ -213,23 +214,55 @@ async def test_a_killed_member_is_dropped_by_the_heartbeat(conns):
     await a.stop()
 
 
+async def publish_until(nc, subject: str, batch: list[bytes], done, timeout: float = 5.0) -> None:
+    """Publishes ``batch`` until ``done()`` holds (each round ends with a flush). Core NATS is
+    at-most-once: under heavy load a message sent right after a subscription appears was seen to be
+    missed now and then, so the test repeats the batch rather than count on one send."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        for raw in batch:
+            await nc.publish(subject, raw)
+        await nc.flush()
+        for _ in range(10):
+            if done():
+                return
+            await asyncio.sleep(0.03)
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the presence messages were not taken in time")
+
+
 async def test_invalid_messages_own_name_and_other_sets_are_ignored(conns, nc):
     a = await member(conns, "inv-a", 100, "inv")
     subject = protocol.worker_presence_subject("own", "inv")
     base = {"v": 1, "instance": "x", "set": "inv", "state": "up", "intervalMs": 100, "startedAt": 0}
-    for raw in (b"{not json", b"[]", json.dumps({**base, "instance": "bad name!"}).encode(),
-                json.dumps({**base, "instance": "other", "set": "elsewhere"}).encode(),
-                json.dumps({**base, "intervalMs": 5}).encode(), json.dumps({**base, "v": 2}).encode(),
-                json.dumps({**base, "instance": "inv-a", "state": "leaving"}).encode()):  # its own name
-        await nc.publish(subject, raw)
-    await nc.flush()
+    batch = [b"{not json", b"[]", json.dumps({**base, "instance": "bad name!"}).encode(),
+             json.dumps({**base, "instance": "other", "set": "elsewhere"}).encode(),
+             json.dumps({**base, "intervalMs": 5}).encode(), json.dumps({**base, "v": 2}).encode(),
+             json.dumps({**base, "instance": "inv-a", "state": "leaving"}).encode(),  # its own name
+             # A valid member last (same connection, so in order): once it counts, the others were read.
+             json.dumps({**base, "instance": "inv-marker", "intervalMs": 60_000}).encode()]
+    await publish_until(nc, subject, batch, lambda: "inv-marker" in a.members)
+    assert a.members == ["inv-a", "inv-marker"] and a.invalid >= 5
     b = await member(conns, "inv-b", 100, "inv")
-    await wait_until(until(lambda: len(a.members) == 2), timeout=5, interval=0.02)
-    await nc.flush()
-    await asyncio.sleep(0.05)
-    assert a.members == ["inv-a", "inv-b"] and a.invalid >= 5
+    await wait_until(until(lambda: len(a.members) == 3), timeout=5, interval=0.02)
+    assert a.members == ["inv-a", "inv-b", "inv-marker"]
     await a.stop()
     await b.stop()
+
+
+async def test_a_second_worker_with_the_same_name_is_reported_once(conns, nc, caplog):
+    a = await member(conns, "dup-a", 100, "dup")
+    subject = protocol.worker_presence_subject("own", "dup")
+    twin = {"v": 1, "instance": "dup-a", "set": "dup", "state": "up", "intervalMs": 100, "startedAt": a.started_at - 5}
+    with caplog.at_level("WARNING", logger="session_bot_plugin.ownership"):
+        await publish_until(nc, subject, [json.dumps(twin).encode()] * 3, lambda: a.duplicate_seen)
+        for _ in range(3):
+            await nc.publish(subject, json.dumps(twin).encode())
+        await nc.flush()
+        await asyncio.sleep(0.2)
+    assert a.members == ["dup-a"] and a.owned == list(range(16))
+    assert sum("instance name dup-a" in r.getMessage() for r in caplog.records) == 1  # logged once
+    await a.stop()
 
 
 async def test_sets_and_bots_do_not_mix(conns):
@@ -295,7 +328,7 @@ async def workers(nats_server):
 
 def config(bot: str, instance: str, **kw) -> WorkerConfig:
     base = dict(bot=bot, instance=instance, partitions=8, handler_timeout_ms=2_000, ack_wait_ms=4_000, max_deliver=3,
-                backoff_ms=[100], shutdown_grace_ms=2_000, fetch_timeout_ms=300, presence_interval_ms=200)
+                backoff_ms=[100], shutdown_grace_ms=2_000, fetch_timeout_ms=300, presence_interval_ms=1_000)
     base.update(kw)
     return WorkerConfig(**base)
 

@@ -58,6 +58,8 @@ class PartitionOwnership:
         self._heartbeat: asyncio.Task | None = None
         self._answer: asyncio.Task | None = None
         self._stopped = False
+        self.duplicate_seen = False
+        """Another worker announced this worker's instance name (logged once)."""
         self.invalid = 0
         """Presence messages ignored as invalid (counted, logged once)."""
 
@@ -114,7 +116,14 @@ class PartitionOwnership:
             if self.invalid == 1:
                 log.warning("ignored an invalid presence message on %s (%s); further ones are counted only", self.subject, err.code)
             return
-        if p.instance == self.instance or p.set != self.set:
+        if p.set != self.set:
+            return
+        if p.instance == self.instance:
+            if p.startedAt != self.started_at and not self.duplicate_seen:
+                # Both would believe they own the same partitions, and nobody would pull the others.
+                self.duplicate_seen = True
+                log.warning("another worker announces the instance name %s on %s: instance names must be unique in a "
+                            "consumer set (set PLUGIN_HOST_INSTANCE)", self.instance, self.subject)
             return
         if p.state == "leaving":
             self._members.pop(p.instance, None)

@@ -61,6 +61,9 @@ _SETUP_RETRY_MAX_S = 5.0
 # How long a starting worker waits for the members of its consumer set to answer its first presence
 # (they answer a newcomer at once), so that it does not pull partitions it is about to hand back.
 _PRESENCE_SETTLE_S = 0.1
+# How long a pull is kept after its last fetch expired (client side) before it is dropped: the
+# server's side of that request ends up to one client-to-server delay later.
+_LET_GO_MARGIN_S = 0.25
 
 
 @dataclass
@@ -294,6 +297,8 @@ class _Pull:
     task: asyncio.Task = field(init=False)
     released: bool = False
     """Ownership moved: stop asking for more; finish what is in hand."""
+    requests_end: float = 0.0
+    """When the last fetch's pull request expires (monotonic seconds, client side)."""
 
 
 @dataclass
@@ -717,6 +722,7 @@ class Worker:
     async def _loop(self, partition: int, psub: Any, pull: _Pull) -> None:
         timeout = self.config.fetch_timeout_ms / 1000
         while not self._stopping and not pull.released:
+            pull.requests_end = time.monotonic() + timeout
             try:
                 msgs = await psub.fetch(1, timeout=timeout)
             except asyncio.TimeoutError:
@@ -732,22 +738,35 @@ class Worker:
                 continue
             for m in msgs:
                 await self._take(partition, m)
-        await self._let_go(partition, psub)
+        await self._let_go(partition, psub, pull.requests_end)
 
-    async def _let_go(self, partition: int, psub: Any) -> None:
-        """Ends a pull: an event that reached this worker after its last fetch returned (the server's
-        pull request outlives the client's wait by a hair) is taken (or nak'ed when stopping) instead of
-        being dropped with the subscription, which would hold the partition until ack_wait."""
+    async def _let_go(self, partition: int, psub: Any, requests_end: float) -> None:
+        """Ends a pull without dropping an event on the floor. The server's side of the last fetch
+        outlives the client's wait by the time the request took to reach it, and a message it hands out
+        meanwhile would be lost with the subscription (holding the partition until ack_wait); so the
+        subscription stays until that request has surely ended, and whatever reaches it is taken (or
+        nak'ed when stopping)."""
+        sub = getattr(psub, "_sub", None)
+        queue = getattr(sub, "_pending_queue", None)
+
+        async def take_buffered() -> None:
+            while queue is not None and not queue.empty():
+                m = queue.get_nowait()
+                if JetStreamContext.is_status_msg(m):
+                    continue  # the end of a request (408), or a heartbeat
+                await self._take(partition, m)
+
         with contextlib.suppress(Exception):
+            deadline = requests_end + _LET_GO_MARGIN_S
+            while True:
+                await take_buffered()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                await asyncio.sleep(min(remaining, 0.05))
             assert self.nc is not None
             await self.nc.flush(timeout=2)
-            while psub.pending_msgs > 0:
-                try:
-                    msgs = await psub.fetch(1, timeout=0.05)  # the buffered message, without a new wait
-                except asyncio.TimeoutError:
-                    break
-                for m in msgs:
-                    await self._take(partition, m)
+            await take_buffered()
         with contextlib.suppress(Exception):
             await psub.unsubscribe()
 
