@@ -2,13 +2,16 @@
 // ships @session-bot/session) in the broker's network namespace, where the devnet listens.
 //
 //   node driver.mjs ping              send "/ping", wait for the bot's answer
-//   node driver.mjs burst <count>     send "/echo e2e-<run>-<i>" <count> times, then collect answers
-//                                     until each has one and QUIET_S more seconds passed without any
+//   node driver.mjs burst <count>     send one "/echo primer-<run>" and wait for its answer (logs
+//                                     "primed": the worker that owns this user's partition has just
+//                                     pulled again), wait PRIME_WAIT_S, then send "/echo e2e-<run>-<i>"
+//                                     <count> times and collect answers until each has one and QUIET_S
+//                                     more seconds passed without any
 //
 // Prints one JSON line with the result on stdout; logs go to stderr. Exit 0 = the run completed
 // (the caller judges the counts), 1 = it could not run.
 // Environment: DEVNET_STATE (devnet.json), BOT_MNEMONIC_FILE (the broker's development identity),
-// TIMEOUT_S (default 180), QUIET_S (default 15).
+// TIMEOUT_S (default 180), QUIET_S (default 15), PRIME_WAIT_S (default 1).
 import { readFileSync } from "node:fs";
 import { Identity, SessionClient, StorageRpcNetwork } from "@session-bot/session";
 
@@ -45,6 +48,11 @@ try {
   } else if (mode === "burst") {
     const count = Number(countArg);
     const run = Date.now().toString(36);
+    const primer = `primer-${run}`;
+    await user.sendText(botId, `/echo ${primer}`);
+    while (!replies.some((r) => r.includes(primer)) && Date.now() < deadline) await sleep(100);
+    log("primed", { partitionOf: user.sessionId });
+    await sleep(Number(process.env.PRIME_WAIT_S ?? 1) * 1000);
     const tokens = Array.from({ length: count }, (_, i) => `e2e-${run}-${i}`);
     for (const t of tokens) await user.sendText(botId, `/echo ${t}`);
     const sentAt = Date.now();
@@ -71,7 +79,7 @@ try {
       mode,
       sent: count,
       counts: counts(),
-      otherReplies: replies.slice(before).filter((r) => !tokens.some((t) => r.includes(t))).length,
+      otherReplies: replies.slice(before).filter((r) => !tokens.some((t) => r.includes(t)) && !r.includes(primer)).length,
       lastReplyAfterSendMs: lastReplyAt - sentAt,
     };
   } else {

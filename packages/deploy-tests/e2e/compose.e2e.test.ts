@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_PARTITIONS, partitionOf } from "@session-bot/protocol";
 import { repoRoot } from "../src/index.js";
 
 const root = repoRoot();
@@ -25,6 +26,8 @@ const envFile = join(dir, ".env");
 const snapshot = join(dir, "src");
 let gatewayUrl = "";
 const run = promisify(execFile);
+/** The stack runs with the default partition count (docker-compose.yaml sets no SB_PARTITIONS). */
+const PARTITIONS = DEFAULT_PARTITIONS;
 
 function composeArgs(args: readonly string[]): string[] {
   return ["compose", "-p", PROJECT, "--project-directory", snapshot, "-f", "docker-compose.yaml", "-f", "deploy/e2e/compose.e2e.yaml", "--env-file", envFile, "--profile", "dev", ...args];
@@ -53,6 +56,14 @@ async function waitFor(what: string, timeoutMs: number, ok: () => Promise<boolea
     await new Promise((r) => setTimeout(r, 1000));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+/** The running plugin-host container that owns `partition` now (its /metrics, read from inside the container). */
+function ownerOf(partition: number): string | undefined {
+  const script = "fetch('http://127.0.0.1:9102/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))";
+  return running("plugin-host").find((id) => {
+    const metrics = execFileSync("docker", ["exec", id, "node", "-e", script], { encoding: "utf8", timeout: 20_000 });
+    return new RegExp(`^sb_plugin_host_partition_owned\\{partition="${partition}"\\} 1$`, "m").test(metrics);
+  });
 }
 const running = (service: string) => compose(["ps", "-q", "--status", "running", service]).split("\n").filter(Boolean);
 /** The scripted user's result: the last stdout line of `driver.mjs`. */
@@ -110,32 +121,39 @@ describe("docker compose --profile dev", () => {
   });
 
   it("50 messages while one plugin-host is killed: each gets exactly one answer", async () => {
-    // The victim is frozen (docker pause) as soon as the driver is ready to send, not before the
-    // driver starts: plugin-host's pull requests expire after 5 s, and starting the driver
-    // container takes longer, so a victim frozen earlier holds no live pull when the burst lands.
-    // Frozen right before the burst, its live pulls still take events that it can neither process
-    // nor ack. On the first answer it is SIGKILLed (no drain, no ack): JetStream redelivers what it
-    // held to the others after ack_wait (30 s).
-    const victim = running("plugin-host")[0]!;
+    // The workers split the partitions (partition ownership), and all 50 messages come from one
+    // user, so one partition, so one worker: the victim is that worker, read from the workers'
+    // /metrics (sb_plugin_host_partition_owned) once the driver says who the user is. The driver
+    // first sends one message and waits for its answer ("primed"): the owner has just pulled again
+    // (a fresh pull after every event), so when it is frozen (docker pause) right then, its live pull
+    // takes the burst's first event, which it can neither process nor ack. On the first answer of
+    // the burst (another worker took the partition over: the frozen one stopped announcing itself)
+    // it is SIGKILLed (no drain, no ack): JetStream redelivers what it held after ack_wait (30 s).
     const child = spawn("docker", composeArgs(["run", "--rm", "--no-deps", "-T", "e2e-driver", "burst", "50"]), { cwd: snapshot });
     let stdout = "";
     let stderr = "";
-    let paused = false;
+    let victim: string | undefined;
+    let pausedAt = -1;
     let killed = false;
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => {
       stderr += d.toString();
-      if (!paused && stderr.includes('"msg":"driver ready"')) {
-        paused = true;
+      if (victim === undefined) {
+        const ready = /"msg":"driver ready","user":"(05[0-9a-f]{64})"/.exec(stderr);
+        if (ready) victim = ownerOf(partitionOf(ready[1]!, PARTITIONS));
+      }
+      if (victim !== undefined && pausedAt < 0 && stderr.includes('"msg":"primed"')) {
+        pausedAt = stderr.length;
         execFileSync("docker", ["pause", victim], { stdio: "ignore" });
       }
-      if (paused && !killed && stderr.includes('"msg":"reply"')) {
+      if (pausedAt >= 0 && !killed && stderr.slice(pausedAt).includes('"msg":"reply"')) {
         killed = true;
-        execFileSync("docker", ["kill", victim], { stdio: "ignore" });
+        execFileSync("docker", ["kill", victim!], { stdio: "ignore" });
       }
     });
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     expect(code, stderr).toBe(0);
+    expect(victim, "no worker owns the user's partition").toBeDefined();
     expect(killed, "the burst got no answer at all").toBe(true);
     expect(running("plugin-host")).not.toContain(victim);
     const r = JSON.parse(stdout.trim().split("\n").pop()!) as { sent: number; counts: Record<string, number>; lastReplyAfterSendMs: number };

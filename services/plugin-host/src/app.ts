@@ -282,16 +282,16 @@ export function buildApp(deps: AppDeps): App {
           nc,
           { bot: config.bot, set: HOST_CONSUMER_SET, instance: config.instance, partitions: config.partitions, intervalMs: config.presenceIntervalMs },
           (owned) => {
-            metrics.ownedPartitions.set(owned.length);
+            metrics.setOwned(owned);
             consumer?.setPartitions(owned).catch((err: unknown) => log.error({ err }, "could not change the pulled partitions"));
           },
           log.child({ component: "ownership" }),
         );
         ownership.start();
-        metrics.ownedPartitions.set(ownership.owned.length);
+        metrics.setOwned(ownership.owned);
         await consumer.start(ownership.owned);
       } else {
-        metrics.ownedPartitions.set(config.partitions);
+        metrics.setOwned(Array.from({ length: config.partitions }, (_, p) => p));
         await consumer.start();
       }
       scheduler = new TaskScheduler({

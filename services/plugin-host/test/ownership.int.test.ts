@@ -123,5 +123,12 @@ describe("workers joining and leaving while events flow", () => {
     await waitFor(() => live.every((w) => w.app.partitions().length === 4), 5_000, "4 partitions each");
     expect(new Set(live.flatMap((w) => w.app.partitions())).size).toBe(8);
     expect(live.every((w) => w.app.stats().handled > 0)).toBe(true);
+    // /metrics says which worker has which partition.
+    for (const w of live) {
+      const text = (await w.app.http.inject({ url: "/metrics" })).body;
+      const listed = [...text.matchAll(/^sb_plugin_host_partition_owned\{partition="(\d+)"\} 1$/gm)].map((m) => Number(m[1])).sort((a, b) => a - b);
+      expect(listed).toEqual(w.app.partitions());
+      expect(text).toMatch(/^sb_plugin_host_owned_partitions 4$/m);
+    }
   });
 });

@@ -165,9 +165,10 @@ export class InboundConsumer {
       if (this.pulls.has(p) || this.stopping) continue;
       try {
         const consumer = await this.deps.js.consumers.get(INBOUND_STREAM, pluginHostConsumer(this.opts.bot, p));
-        // One pull request serves many events: the server still hands out one at a time (max_ack_pending 1),
-        // and the worker does not send a new pull after every event.
-        const messages = await consumer.consume({ max_messages: 16, expires: 5_000 });
+        // One event per pull (the consumer allows one unacked event anyway): the worker sends a
+        // fresh pull after every event, so a live pull is never older than the worker's last event.
+        // (Pulls of 16 were measured too: no difference in throughput.)
+        const messages = await consumer.consume({ max_messages: 1, expires: 5_000 });
         this.pulls.set(p, { messages, loop: this.loop(p, messages) });
         void this.watchStatus(p, messages);
       } catch (err) {
