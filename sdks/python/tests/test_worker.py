@@ -3,6 +3,7 @@ config, $SRV and graceful stop."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import sys
@@ -201,11 +202,14 @@ async def test_poison_messages_are_dead_lettered_and_unknown_kinds_ignored(js, b
     future = dict(message_event(bot, "hi"), kind="call", v=1)
     await publish_raw(js, bot, 0, "message", json.dumps(future).encode(), "future-1")
     await publish_raw(js, bot, 0, "message", json.dumps(dict(message_event(bot, "hi"), v=2)).encode(), "v2-1")
+    deep = ("[" * 100 + "]" * 100).encode()  # too deep for the protocol: dead-lettered as base64, not retried
+    await publish_raw(js, bot, 0, "message", deep, "deep-1")
     await publish_event(js, message_event(bot, "/echo after"), 1)
     await wait_until(lambda: _n(outbound(js, bot), 1))
-    dls = await wait_until(lambda: _n(dead_letters(js, bot), 3))
-    assert [d["reason"]["code"] for d in dls] == ["PROTOCOL_BAD_JSON", "PROTOCOL_INVALID", "PROTOCOL_UNSUPPORTED_VERSION"]
+    dls = await wait_until(lambda: _n(dead_letters(js, bot), 4))
+    assert [d["reason"]["code"] for d in dls] == ["PROTOCOL_BAD_JSON", "PROTOCOL_INVALID", "PROTOCOL_UNSUPPORTED_VERSION", "PROTOCOL_TOO_LARGE"]
     assert dls[0]["payload"]["encoding"] == "base64"
+    assert dls[3]["payload"] == {"encoding": "base64", "data": base64.b64encode(deep).decode()}
     assert w.counters.unknown_kinds == 1
     assert [a["text"] for a in await outbound(js, bot)] == ["after"]  # nothing lost behind the poison
 

@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hashlib
 import json
@@ -175,17 +174,9 @@ def backoff_for(backoff_ms: list[int], deliveries: int) -> int:
 
 
 def dead_letter_payload(data: bytes) -> dict[str, Any]:
-    max_bytes = protocol.MAX_DEAD_LETTER_PAYLOAD_LENGTH // 4 * 3
-    if len(data) <= max_bytes:
-        try:
-            return {"encoding": "json", "json": json.loads(data.decode("utf-8"))}
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            pass
-    truncated = len(data) > max_bytes
-    out: dict[str, Any] = {"encoding": "base64", "data": base64.b64encode(data[:max_bytes]).decode("ascii")}
-    if truncated:
-        out["truncated"] = True
-    return out
+    """The body of a dead letter: protocol's rule (JSON up to 60 levels, else base64), so every dead
+    letter encodes under MAX_JSON_DEPTH."""
+    return protocol.dead_letter_payload(data)
 
 
 async def acquire_lease(kv: Any, key: str, owner: str, ttl_ms: float, now_ms: float | None = None) -> bool:
