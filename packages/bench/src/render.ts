@@ -133,7 +133,7 @@ export function renderMarkdown(r: Results, analysis: string): string {
     "",
     `Run of ${m.date} on ${m.cpus} CPUs (${m.cpuModel}), Node.js ${m.node}, ${round(m.durationS)} s in all. Results: \`packages/bench/results/latest.json\`.`,
     "",
-    `**Machine load.** The machine was shared with other engineers' builds and tests during the run: load average (1/5/15 min) ${l(m.loadBefore)} before, ${l(m.loadAfter)} after, 1-minute load sampled during the run ${samples} on ${m.cpus} cores. Every figure below is therefore given beside a baseline measured in the same run, and the ratio is the number to compare between runs.`,
+    `**Machine load.** Load average (1/5/15 min) ${l(m.loadBefore)} before, ${l(m.loadAfter)} after, 1-minute load sampled during the run ${samples} on ${m.cpus} cores (the run's own processes included; the busiest processes at the start are listed below). The machine is a shared VM and its speed varies from run to run, so every figure below is given beside a baseline measured in the same run, and the ratio is the number to compare between runs.`,
     "",
   );
   if (m.busyProcesses.length > 0) lines.push("Busiest other processes when the run started (`ps`, %CPU):", "", "```", ...m.busyProcesses, "```", "");
