@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { setWatchdogSeed, watch } from "./watchdog.js";
 
 export { STALL_MS, startWatchdog, stopWatchdog, watch } from "./watchdog.js";
+export { recordingLogger } from "./recording-logger.js";
 
 /** `SB_FUZZ_RUNS` multiplies every property's `numRuns` (default 1; e.g. `SB_FUZZ_RUNS=20`). */
 export function runMultiplier(env: NodeJS.ProcessEnv = process.env): number {

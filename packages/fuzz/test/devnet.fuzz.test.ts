@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { startDevnet, type Devnet } from "@session-bot/devnet";
 import { Identity, encryptForRecipient, wrapEnvelope } from "@session-bot/session";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fuzzParams, heapUsed, HEAP_GROWTH_LIMIT, mutatedBytes, mutatedJson, withTimeout } from "../src/index.js";
+import { fuzzParams, heapUsed, HEAP_GROWTH_LIMIT, mutatedBytes, mutatedJson, recordingLogger, withTimeout } from "../src/index.js";
 
 /** Per-request bound: a loopback answer takes milliseconds; this only catches hangs. */
 const CASE_TIMEOUT_MS = 5_000;
@@ -22,22 +22,6 @@ let heapAtStart = 0;
 const logged: unknown[] = [];
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
-/** Just enough of a pino logger to see what the devnet logs at error level. */
-function recordingLogger(): unknown {
-  const noop = (): void => undefined;
-  const logger: Record<string, unknown> = {
-    level: "error",
-    isLevelEnabled: (l: string) => l === "error" || l === "fatal",
-    trace: noop,
-    debug: noop,
-    info: noop,
-    warn: noop,
-    error: (...args: unknown[]) => logged.push(args),
-    fatal: (...args: unknown[]) => logged.push(args),
-  };
-  logger.child = () => logger;
-  return logger;
-}
 
 interface Answer {
   status: number;
@@ -153,7 +137,7 @@ async function expectServing(): Promise<void> {
 beforeAll(async () => {
   alice = await Identity.generate();
   bob = await Identity.generate();
-  net = await startDevnet({ http: true, snodeCount: 2, swarmCount: 1, logger: recordingLogger() as never });
+  net = await startDevnet({ http: true, snodeCount: 2, swarmCount: 1, logger: recordingLogger(logged) as never });
   await expectServing();
   heapAtStart = heapUsed();
 });

@@ -10,26 +10,11 @@ import { Identity, StorageRpcNetwork, isSessionError } from "@session-bot/sessio
 import { MAX_JSON_DEPTH, assertPluginConfig, decodeInboundEvent, encodeInboundEvent, isProtocolError, parsePluginManifest } from "@session-bot/protocol";
 import { sampleMessages } from "@session-bot/protocol/samples";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { withTimeout } from "../src/index.js";
+import { recordingLogger, withTimeout } from "../src/index.js";
 
 /** What the devnet logs at error level (its `onError`: "devnet request failed"). */
 const logged: unknown[][] = [];
 let devnet: Devnet;
-
-function recordingLogger(): unknown {
-  const noop = (): void => undefined;
-  const logger: Record<string, unknown> = {
-    level: "error",
-    trace: noop,
-    debug: noop,
-    info: noop,
-    warn: noop,
-    error: (...args: unknown[]) => logged.push(args),
-    fatal: (...args: unknown[]) => logged.push(args),
-  };
-  logger.child = () => logger;
-  return logger;
-}
 
 /** Writes raw bytes on a fresh TCP connection; resolves with what came back when it closes. */
 function raw(port: number, bytes: string, opts: { destroyAfterMs?: number } = {}): Promise<string> {
@@ -95,7 +80,7 @@ function deepObject(depth: number): Record<string, unknown> {
 }
 
 beforeAll(async () => {
-  devnet = await startDevnet({ http: true, snodeCount: 1, swarmCount: 1, logger: recordingLogger() as never });
+  devnet = await startDevnet({ http: true, snodeCount: 1, swarmCount: 1, logger: recordingLogger(logged) as never });
 });
 
 afterAll(async () => {
