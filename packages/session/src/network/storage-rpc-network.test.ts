@@ -147,6 +147,125 @@ describe("StorageRpcNetwork error paths", () => {
   });
 });
 
+describe("StorageRpcNetwork store batching", () => {
+  type Sub = { method: string; params: Record<string, unknown> };
+  const swarm = (ed = ED) => ({ status: 200, body: { snodes: [{ ip: "127.0.0.1", port_https: port, pubkey_ed25519: ed }] } });
+  const hashOf = (params: Record<string, unknown>) => `${String(params.data)}`.replace(/[^A-Za-z0-9]/g, "x").padEnd(43, "h").slice(0, 43);
+  const stored: string[] = [];
+  const store = (n: ReturnType<typeof network>, byte: number) => n.store({ pubkey: PK, namespace: 0, data: Uint8Array.of(byte), ttlMs: 60_000 });
+  beforeEach(() => {
+    stored.length = 0;
+  });
+
+  it("sends the stores of one turn to a snode in one batch, each with its own result; a store alone is a plain store", async () => {
+    const batchSizes: number[] = [];
+    snodeHandler = (method, params) => {
+      if (method === "get_swarm") return swarm();
+      if (method === "store") return { status: 200, body: { hash: hashOf(params), t: Date.now() } };
+      const subs = params.requests as Sub[];
+      batchSizes.push(subs.length);
+      expect(subs.every((x) => x.method === "store")).toBe(true);
+      return { status: 200, body: { results: subs.map((x) => ({ code: 200, body: { hash: hashOf(x.params), t: Date.now() } })) } };
+    };
+    const n = network();
+    await n.getSwarm(PK); // the swarm is known: the stores below start in the same turn
+    const results = await Promise.all([1, 2, 3, 4, 5].map((b) => store(n, b)));
+    expect(batchSizes).toEqual([5]);
+    expect(results.map((r) => r.hash)).toEqual([1, 2, 3, 4, 5].map((b) => hashOf({ data: Buffer.from([b]).toString("base64") })));
+    const single = await store(n, 9);
+    expect(single.hash).toBe(hashOf({ data: Buffer.from([9]).toString("base64") }));
+    expect(calls.filter((c) => c !== "get_swarm")).toEqual(["batch", "store"]);
+    await n.close();
+  });
+
+  it("never puts more than 20 stores in one batch", async () => {
+    const batchSizes: number[] = [];
+    snodeHandler = (method, params) => {
+      if (method === "get_swarm") return swarm();
+      const subs = method === "batch" ? (params.requests as Sub[]) : [{ method, params }];
+      batchSizes.push(subs.length);
+      return method === "batch"
+        ? { status: 200, body: { results: subs.map((x) => ({ code: 200, body: { hash: hashOf(x.params) } })) } }
+        : { status: 200, body: { hash: hashOf(params) } };
+    };
+    const n = network();
+    await n.getSwarm(PK);
+    await Promise.all(Array.from({ length: 45 }, (_, i) => store(n, i)));
+    expect(batchSizes.reduce((a, b) => a + b, 0)).toBe(45);
+    expect(Math.max(...batchSizes)).toBe(20);
+    await n.close();
+  });
+
+  it("handles each store's status on its own: a 421 moves that store to the new swarm, the others are done", async () => {
+    const NEW = "ef".repeat(32);
+    snodeHandler = (method, params) => {
+      if (method === "get_swarm") return swarm();
+      if (method === "store") {
+        stored.push(`plain:${String(params.data)}`);
+        return { status: 200, body: { hash: hashOf(params) } };
+      }
+      const subs = params.requests as Sub[];
+      return {
+        status: 200,
+        body: {
+          results: subs.map((x, i) =>
+            i === 1 ? { code: 421, body: { snodes: [{ ip: "127.0.0.1", port_https: port, pubkey_ed25519: NEW }] } } : { code: 200, body: { hash: hashOf(x.params) } },
+          ),
+        },
+      };
+    };
+    const n = network();
+    await n.getSwarm(PK);
+    const [a, b, c] = await Promise.all([store(n, 1), store(n, 2), store(n, 3)]);
+    expect([a.snode, c.snode]).toEqual([ED, ED]);
+    expect(b.snode).toBe(NEW);
+    expect(stored).toEqual([`plain:${Buffer.from([2]).toString("base64")}`]);
+    await n.close();
+  });
+
+  it("a batch request that fails (HTTP 500) fails each store, which retries and succeeds", async () => {
+    let failed = false;
+    snodeHandler = (method, params) => {
+      if (method === "get_swarm") return swarm();
+      if (method === "batch" && !failed) {
+        failed = true;
+        return { status: 500, body: "boom" };
+      }
+      const subs = method === "batch" ? (params.requests as Sub[]) : [{ method, params }];
+      return method === "batch"
+        ? { status: 200, body: { results: subs.map((x) => ({ code: 200, body: { hash: hashOf(x.params) } })) } }
+        : { status: 200, body: { hash: hashOf(params) } };
+    };
+    const n = network();
+    await n.getSwarm(PK);
+    const results = await Promise.all([1, 2, 3].map((b) => store(n, b)));
+    expect(results).toHaveLength(3);
+    expect(calls.filter((c) => c !== "get_swarm")[0]).toBe("batch");
+    expect(calls.filter((c) => c !== "get_swarm").length).toBeGreaterThan(1);
+    await n.close();
+  });
+
+  it("a batch answer without a result for a store is SESSION_MALFORMED for that store (retried)", async () => {
+    let short = true;
+    snodeHandler = (method, params) => {
+      if (method === "get_swarm") return swarm();
+      if (method === "store") return { status: 200, body: { hash: hashOf(params) } };
+      const subs = params.requests as Sub[];
+      const results = subs.map((x) => ({ code: 200, body: { hash: hashOf(x.params) } }));
+      if (short) {
+        short = false;
+        results.pop();
+      }
+      return { status: 200, body: { results } };
+    };
+    const n = network();
+    await n.getSwarm(PK);
+    const results = await Promise.all([1, 2].map((b) => store(n, b)));
+    expect(results.map((r) => r.hash)).toEqual([1, 2].map((b) => hashOf({ data: Buffer.from([b]).toString("base64") })));
+    await n.close();
+  });
+});
+
 describe("httpRequest", () => {
   it("times out, caps the response size and aborts", async () => {
     const base = { method: "GET" as const, trust: { kind: "system" as const }, maxResponseBytes: 1_000_000 };

@@ -101,6 +101,10 @@ interface Health {
 
 /** Result of one snode RPC, after the HTTP status was read. */
 type RpcOutcome = { code: number; body: unknown; text: string };
+/** One store waiting to leave in a `batch` with the other stores of its snode. */
+type PendingStore = { params: Record<string, unknown>; resolve: (out: RpcOutcome) => void; reject: (err: unknown) => void };
+/** The storage RPC's limit of subrequests in one `batch`. */
+const MAX_BATCH_SUBREQUESTS = 20;
 
 /** The storage-server RPC network. */
 export class StorageRpcNetwork implements Network {
@@ -119,6 +123,8 @@ export class StorageRpcNetwork implements Network {
   readonly #health = new Map<string, Health>();
   readonly #swarms = new Map<string, CachedList>();
   readonly #abort = new AbortController();
+  /** Stores waiting for this turn's flush, per snode (see #storeOn). */
+  readonly #pendingStores = new Map<string, { snode: Snode; items: PendingStore[] }>();
   #snodes: CachedList | undefined;
   #snodesLoading: Promise<Snode[]> | undefined;
   #closed = false;
@@ -296,7 +302,7 @@ export class StorageRpcNetwork implements Network {
         ttl: request.ttlMs,
       };
       if (request.namespace !== 0) params.namespace = request.namespace;
-      const out = await this.#rpc(snode, "store", params);
+      const out = await this.#storeOn(snode, params);
       if (out.code !== 200) return out;
       const hash = (out.body as { hash?: unknown } | undefined)?.hash;
       if (typeof hash !== "string" || hash.length !== 43) throw new SessionError("SESSION_MALFORMED", "store answer has no hash", { details: { snode: snode.pubkeyEd25519 } });
@@ -421,6 +427,60 @@ export class StorageRpcNetwork implements Network {
     } catch (err) {
       this.#log.warn({ snode: snode.pubkeyEd25519, err }, "clock resync failed");
     }
+  }
+
+  /**
+   * Sends one store to `snode`. Stores that pick the same snode in the same event-loop turn leave
+   * together in one `batch` (up to 20 subrequests, as the official clients do), so a bot answering
+   * many users at once makes one HTTP request per snode instead of one per message; a store alone
+   * in its turn is a plain `store`. Each store gets its own sub-result, so 421, 406 and the other
+   * statuses are handled per store by #withSwarm exactly as for a single store; a failed batch
+   * request fails every store in it (each then retries on its own schedule).
+   */
+  #storeOn(snode: Snode, params: Record<string, unknown>): Promise<RpcOutcome> {
+    return new Promise<RpcOutcome>((resolve, reject) => {
+      let group = this.#pendingStores.get(snode.pubkeyEd25519);
+      if (group === undefined) {
+        group = { snode, items: [] };
+        this.#pendingStores.set(snode.pubkeyEd25519, group);
+        setImmediate(() => this.#flushStores(snode.pubkeyEd25519));
+      }
+      group.items.push({ params, resolve, reject });
+      if (group.items.length >= MAX_BATCH_SUBREQUESTS) this.#flushStores(snode.pubkeyEd25519);
+    });
+  }
+
+  #flushStores(key: string): void {
+    const group = this.#pendingStores.get(key);
+    if (group === undefined) return;
+    this.#pendingStores.delete(key);
+    const { snode, items } = group;
+    if (items.length === 1) {
+      const [one] = items as [PendingStore];
+      this.#rpc(snode, "store", one.params).then(one.resolve, one.reject);
+      return;
+    }
+    this.#rpc(snode, "batch", { requests: items.map((i) => ({ method: "store", params: i.params })) }).then(
+      (outer) => {
+        if (outer.code !== 200) {
+          for (const i of items) i.resolve(outer);
+          return;
+        }
+        const results = (outer.body as { results?: unknown } | undefined)?.results;
+        items.forEach((item, n) => {
+          const sub = Array.isArray(results) ? (results[n] as { code?: unknown; body?: unknown } | undefined) : undefined;
+          if (sub === undefined || typeof sub.code !== "number") {
+            item.reject(new SessionError("SESSION_MALFORMED", "batch answer has no result for a store", { details: { snode: snode.pubkeyEd25519 } }));
+            return;
+          }
+          if (sub.code === 200) this.clock.observe((sub.body as { t?: unknown } | undefined)?.t, snode.pubkeyEd25519);
+          item.resolve({ code: sub.code, body: sub.body, text: typeof sub.body === "string" ? sub.body : JSON.stringify(sub.body ?? "") });
+        });
+      },
+      (err: unknown) => {
+        for (const i of items) i.reject(err);
+      },
+    );
   }
 
   /** One JSON RPC to a snode; a non-JSON body is kept as text. Observes `t` of 200 answers. */
