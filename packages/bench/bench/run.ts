@@ -28,7 +28,7 @@ const BUS_EVENTS = Number(process.env.BENCH_BUS_EVENTS ?? 3_000);
 const CPU_MS = Number(process.env.BENCH_CPU_MS ?? 5);
 const CPU_EVENTS = Number(process.env.BENCH_CPU_EVENTS ?? 1_000);
 const IDENTITIES = Number(process.env.BENCH_IDENTITIES ?? 20);
-const PER_IDENTITY = Number(process.env.BENCH_PER_IDENTITY ?? 50);
+const PER_IDENTITY = Number(process.env.BENCH_PER_IDENTITY ?? 100);
 const CONVERSATIONS = Number(process.env.BENCH_CONVERSATIONS ?? 10_000);
 const WINDOW = 256; // publishes in flight
 const ROUNDS = 3; // bus throughput: best of 3 rounds (raw and pipeline alike)
@@ -547,6 +547,17 @@ let sendErrors = 0;
 const loopProcesses = { broker, "plugin-hosts (2)": loopHosts, devnet, "nats-server": nats2.svc, gateway };
 const loopCpu0 = Object.fromEntries(Object.entries(loopProcesses).map(([k, v]) => [k, [v].flat().reduce((a, x) => a + cpuSeconds(x.pid), 0)]));
 const driverCpu0 = process.cpuUsage();
+// CPU of the whole machine's share used by the loop, sampled every 100 ms, to see the steady window.
+const loopServices: Service[] = [broker, ...loopHosts, devnet, nats2.svc, gateway];
+const cpuSamples: { t: number; cpu: number }[] = [];
+const sampleCpu = (): void => {
+  const d = process.cpuUsage(driverCpu0);
+  let cpu = (d.user + d.system) / 1e6;
+  for (const svc of loopServices) cpu += cpuSeconds(svc.pid);
+  cpuSamples.push({ t: performance.now(), cpu });
+};
+sampleCpu();
+const cpuSampler = setInterval(sampleCpu, 100);
 const tLoop = performance.now();
 await Promise.all(
   chatters.map(async (c, ci) => {
@@ -579,6 +590,14 @@ const replyTimes = tokens.map((k) => replyAt.get(k)!).sort((a, b) => a - b);
 const i10 = Math.floor(replyTimes.length * 0.1);
 const i90 = Math.max(i10 + 1, Math.floor(replyTimes.length * 0.9) - 1);
 const sustainedPerSec = replyTimes.length > 10 ? ((i90 - i10) / (replyTimes[i90]! - replyTimes[i10]!)) * 1000 : Number.NaN;
+clearInterval(cpuSampler);
+sampleCpu();
+// Cores the loop's processes used in that steady window (nearest 100 ms samples).
+const nearest = (t: number) => cpuSamples.reduce((best, x) => (Math.abs(x.t - t) < Math.abs(best.t - t) ? x : best));
+const w0 = nearest(replyTimes[i10] ?? tLoop);
+const w1 = nearest(replyTimes[i90] ?? lastReply);
+const sustainedCores = w1.t > w0.t ? (w1.cpu - w0.cpu) / ((w1.t - w0.t) / 1000) : Number.NaN;
+log(`full loop steady window: ${sustainedPerSec.toFixed(1)} msg/s using ${sustainedCores.toFixed(2)} cores (${((sustainedCores * 1e6) / sustainedPerSec).toFixed(0)} µs CPU per message)`);
 const loopLatencies = tokens.map((k) => replyAt.get(k)! - sendStart.get(k)!);
 log(`full loop: ${tokens.length}/${sent} replies, ${loopPerSec.toFixed(1)}/s first send → last reply, ${sustainedPerSec.toFixed(1)}/s sustained (send errors ${sendErrors})`);
 const rssLoop = rssMb(broker.pid);
@@ -660,6 +679,7 @@ const results: Results = {
     sendPerSec: (sent / sendMs) * 1000,
     msgsPerSec: loopPerSec,
     sustainedMsgsPerSec: sustainedPerSec,
+    sustainedCores,
     cpuUsPerMessage: loopCpuUsPerMessage,
     ratioToSend: loopPerSec / ((sent / sendMs) * 1000),
     latency: loopLat,

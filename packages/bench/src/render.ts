@@ -207,7 +207,7 @@ export function renderMarkdown(r: Results, analysis: string): string {
     `| messages sent / replies received | ${f.sent} / ${f.replies} |`,
     `| identities' send rate (baseline) | ${round(f.sendPerSec)} messages/s |`,
     `| full loop, first send → last reply | ${round(f.msgsPerSec, 1)} messages/s (${round(f.ratioToSend, 2)}× the send rate) |`,
-    `| full loop, sustained (replies between the 10th and 90th percentile of reply times) | ${round(f.sustainedMsgsPerSec, 1)} messages/s |`,
+    `| full loop, sustained (replies between the 10th and 90th percentile of reply times) | ${round(f.sustainedMsgsPerSec, 1)} messages/s, all processes using ${round(f.sustainedCores, 2)} cores (${round((f.sustainedCores * 1e6) / f.sustainedMsgsPerSec)} µs CPU per message) |`,
     `| broker polls of its swarm (whole life) | ${round(f.brokerMetrics.polls)}, ${round((f.brokerMetrics.pollSecondsSum / f.brokerMetrics.polls) * 1000, 1)} ms each on average |`,
     `| broker publishes to SB_INBOUND | ${round(f.brokerMetrics.publishes)}, ${round((f.brokerMetrics.publishSecondsSum / f.brokerMetrics.publishes) * 1000, 2)} ms each on average |`,
     "",

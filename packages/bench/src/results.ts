@@ -85,6 +85,8 @@ export interface Results {
     msgsPerSec: number;
     /** Replies between the 10th and 90th percentile of reply times, per second (no ramp-up, no tail). */
     sustainedMsgsPerSec: number;
+    /** CPU cores all the loop's processes (the bench driver included) used in that window (100 ms samples). */
+    sustainedCores: number;
     /** CPU time per message of each process over the loop (first send → last reply), µs. */
     cpuUsPerMessage: Record<string, number>;
     ratioToSend: number;
