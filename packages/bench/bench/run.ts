@@ -316,6 +316,18 @@ await publishPaced(halfCount, halfRate, async (i) => {
   rawLatencies.push(performance.now() - t);
 });
 const rawLat = summarize(rawLatencies);
+// Diagnostic: the same at a quarter of the maximum rate (is the tail the load, or the pipeline?).
+const quarterRate = pipePerSec / 4;
+const quarterCount = Math.max(100, Math.min(2_000, Math.round(quarterRate * 2)));
+const quarterIds = Array.from({ length: quarterCount }, (_, i) => `quarter-${i}`);
+await publishPaced(quarterCount, quarterRate, (i) => {
+  const m = inbound(quarterIds[i]!, i, "hello");
+  sentAt.set(m.id, performance.now());
+  return publisher.publish(m.subject, m.data, { msgID: m.id });
+});
+await waitReceived(quarterIds, 120_000);
+const quarterLat = summarize(quarterIds.map((id) => received.get(id)! - sentAt.get(id)!));
+log(`bus latency at ${quarterRate.toFixed(0)}/s: p50 ${quarterLat.p50Ms.toFixed(2)} ms p99 ${quarterLat.p99Ms.toFixed(2)} ms`);
 await bus.host.stop("SIGTERM", 20_000);
 await (bus.host as Service & { stopConsumer?: () => Promise<void> }).stopConsumer?.();
 
@@ -668,6 +680,7 @@ const results: Results = {
     concurrency: 16,
     raw: { msgsPerSec: rawPerSec, publisherMsgsPerSec: rawPublisherPerSec, halfRateLatency: rawLat },
     pipeline64: { msgsPerSec: bus64.perSec, ratioToRaw: bus64.perSec / rawPerSec },
+    quarterRate: { targetPerSec: quarterRate, latency: quarterLat },
     pipeline: { msgsPerSec: pipePerSec, ratioToRaw: pipePerSec / rawPerSec, cpuUsPerEvent: bus.cpuUsPerEvent, halfRate: { targetPerSec: halfRate, achievedPerSec: (halfCount / halfMs) * 1000, latency: pipeLat } },
   },
   scaling: { cpuMs: CPU_MS, cpuIters, events: CPU_EVENTS, idealOneCorePerSec: 1000 / CPU_MS, rows: scaling, withoutOwnership: sharedRows },

@@ -171,6 +171,7 @@ export function renderMarkdown(r: Results, analysis: string): string {
     "| --- | --- | --- | --- | --- | --- |",
     latencyRow("raw publish-with-ack (baseline)", b.raw.halfRateLatency),
     latencyRow("bus pipeline, end to end", b.pipeline.halfRate.latency),
+    latencyRow(`bus pipeline at a quarter of the maximum (${round(b.quarterRate.targetPerSec)}/s, diagnostic)`, b.quarterRate.latency),
     "",
     "![bus latency](benchmarks/bus-latency.svg)",
     "",

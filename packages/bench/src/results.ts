@@ -43,6 +43,8 @@ export interface Results {
     concurrency: number;
     /** Raw publish-with-ack: nats.js's js.publish() (the baseline), and @session-bot/js-publisher (diagnostic). */
     raw: { msgsPerSec: number; publisherMsgsPerSec: number; halfRateLatency: LatencySummary };
+    /** Diagnostic: pipeline latency at a quarter of the maximum rate. */
+    quarterRate: { targetPerSec: number; latency: LatencySummary };
     /** Diagnostic: the same pipeline with 64 partitions. */
     pipeline64: { msgsPerSec: number; ratioToRaw: number };
     pipeline: {
