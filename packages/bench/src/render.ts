@@ -165,7 +165,7 @@ export function renderMarkdown(r: Results, analysis: string): string {
     `| bench driver (publishes the events as the broker does, consumes the actions as the broker's outbound consumer does) | ${round(b.pipeline.cpuUsPerEvent.benchDriver)} |`,
     `| sum → ceiling on 2 cores | ${round(b.pipeline.cpuUsPerEvent.pluginHost + b.pipeline.cpuUsPerEvent.natsServer + b.pipeline.cpuUsPerEvent.benchDriver)} → ${round(2_000_000 / (b.pipeline.cpuUsPerEvent.pluginHost + b.pipeline.cpuUsPerEvent.natsServer + b.pipeline.cpuUsPerEvent.benchDriver))} events/s |`,
     "",
-    `Latency at about half the pipeline's maximum rate (paced at ${round(b.pipeline.halfRate.targetPerSec)}/s, achieved ${round(b.pipeline.halfRate.achievedPerSec)}/s). Pipeline latency = publish start → the action reaches the outbound consumer (so it includes one publish-with-ack); raw = one publish-with-ack at the same pace.`,
+    `Latency at about half the pipeline's maximum rate (paced at ${round(b.pipeline.halfRate.targetPerSec)}/s, achieved ${round(b.pipeline.halfRate.achievedPerSec)}/s). Measured for ~4 s after a 2 s pause and 1 s at the same rate that is not measured (steady state, not the recovery from the max-rate rounds). Pipeline latency = publish start → the action reaches the outbound consumer (so it includes one publish-with-ack); raw = one publish-with-ack at the same pace.`,
     "",
     "| case | n | p50 ms | p90 ms | p99 ms | max ms |",
     "| --- | --- | --- | --- | --- | --- |",
