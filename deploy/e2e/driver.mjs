@@ -2,16 +2,15 @@
 // ships @session-bot/session) in the broker's network namespace, where the devnet listens.
 //
 //   node driver.mjs ping              send "/ping", wait for the bot's answer
-//   node driver.mjs burst <count>     send one "/echo primer-<run>" and wait for its answer (logs
-//                                     "primed": the worker that owns this user's partition has just
-//                                     pulled again), wait PRIME_WAIT_S, then send "/echo e2e-<run>-<i>"
-//                                     <count> times and collect answers until each has one and QUIET_S
-//                                     more seconds passed without any
+//   node driver.mjs burst <count>     log "burst started", send "/echo e2e-<run>-<i>" <count> times,
+//                                     GAP_MS apart (a steady stream that lasts a few seconds), then
+//                                     collect answers until each has one and QUIET_S more seconds
+//                                     passed without any
 //
 // Prints one JSON line with the result on stdout; logs go to stderr. Exit 0 = the run completed
 // (the caller judges the counts), 1 = it could not run.
 // Environment: DEVNET_STATE (devnet.json), BOT_MNEMONIC_FILE (the broker's development identity),
-// TIMEOUT_S (default 180), QUIET_S (default 15), PRIME_WAIT_S (default 1).
+// TIMEOUT_S (default 180), QUIET_S (default 15), GAP_MS (default 100).
 import { readFileSync } from "node:fs";
 import { Identity, SessionClient, StorageRpcNetwork } from "@session-bot/session";
 
@@ -48,13 +47,13 @@ try {
   } else if (mode === "burst") {
     const count = Number(countArg);
     const run = Date.now().toString(36);
-    const primer = `primer-${run}`;
-    await user.sendText(botId, `/echo ${primer}`);
-    while (!replies.some((r) => r.includes(primer)) && Date.now() < deadline) await sleep(100);
-    log("primed", { partitionOf: user.sessionId });
-    await sleep(Number(process.env.PRIME_WAIT_S ?? 1) * 1000);
+    const gapMs = Number(process.env.GAP_MS ?? 100);
     const tokens = Array.from({ length: count }, (_, i) => `e2e-${run}-${i}`);
-    for (const t of tokens) await user.sendText(botId, `/echo ${t}`);
+    log("burst started", { count, gapMs });
+    for (const t of tokens) {
+      await user.sendText(botId, `/echo ${t}`);
+      await sleep(gapMs);
+    }
     const sentAt = Date.now();
     const before = replies.length;
     let lastReplyAt = sentAt;
@@ -79,7 +78,7 @@ try {
       mode,
       sent: count,
       counts: counts(),
-      otherReplies: replies.slice(before).filter((r) => !tokens.some((t) => r.includes(t)) && !r.includes(primer)).length,
+      otherReplies: replies.slice(before).filter((r) => !tokens.some((t) => r.includes(t))).length,
       lastReplyAfterSendMs: lastReplyAt - sentAt,
     };
   } else {

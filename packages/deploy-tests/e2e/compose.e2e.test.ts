@@ -57,13 +57,20 @@ async function waitFor(what: string, timeoutMs: number, ok: () => Promise<boolea
   }
   throw new Error(`timed out waiting for ${what}`);
 }
-/** The running plugin-host container that owns `partition` now (its /metrics, read from inside the container). */
-function ownerOf(partition: number): string | undefined {
+/** A plugin-host container's /metrics, read from inside the container. */
+function metricsOf(id: string): string {
   const script = "fetch('http://127.0.0.1:9102/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))";
-  return running("plugin-host").find((id) => {
-    const metrics = execFileSync("docker", ["exec", id, "node", "-e", script], { encoding: "utf8", timeout: 20_000 });
-    return new RegExp(`^sb_plugin_host_partition_owned\\{partition="${partition}"\\} 1$`, "m").test(metrics);
-  });
+  return execFileSync("docker", ["exec", id, "node", "-e", script], { encoding: "utf8", timeout: 20_000 });
+}
+/** Events the worker has acked so far. */
+function acksOf(id: string): number {
+  return Number(/^sb_plugin_host_deliveries_total\{outcome="ack"\} (\d+)/m.exec(metricsOf(id))?.[1] ?? 0);
+}
+/** The running plugin-host container that owns `partition` now, and its acks so far. */
+function ownerOf(partition: number): { id: string; acks: number } | undefined {
+  const owned = new RegExp(`^sb_plugin_host_partition_owned\\{partition="${partition}"\\} 1$`, "m");
+  const id = running("plugin-host").find((c) => owned.test(metricsOf(c)));
+  return id === undefined ? undefined : { id, acks: acksOf(id) };
 }
 const running = (service: string) => compose(["ps", "-q", "--status", "running", service]).split("\n").filter(Boolean);
 /** The scripted user's result: the last stdout line of `driver.mjs`. */
@@ -124,16 +131,16 @@ describe("docker compose --profile dev", () => {
     // The workers split the partitions (partition ownership), and all 50 messages come from one
     // user, so one partition, so one worker: the victim is that worker, read from the workers'
     // /metrics (sb_plugin_host_partition_owned) once the driver says who the user is. The driver
-    // first sends one message and waits for its answer ("primed"): the owner has just pulled again
-    // (a fresh pull after every event), so when it is frozen (docker pause) right then, its live pull
-    // takes the burst's first event, which it can neither process nor ack. On the first answer of
-    // the burst (another worker took the partition over: the frozen one stopped announcing itself)
-    // it is SIGKILLed (no drain, no ack): JetStream redelivers what it held after ack_wait (30 s).
+    // sends the 50 messages 100 ms apart. Once the victim has acked two of them, it is handling the
+    // stream and pulls again after every event, so its pull is fresh: it is frozen then (docker
+    // pause), and its live pull takes the next event, which it can neither process nor ack. 3 s
+    // later it is SIGKILLed (no drain, no ack); another worker takes the partition over, and
+    // JetStream redelivers the held event after ack_wait (30 s), the events behind it in order.
     const child = spawn("docker", composeArgs(["run", "--rm", "--no-deps", "-T", "e2e-driver", "burst", "50"]), { cwd: snapshot });
     let stdout = "";
     let stderr = "";
-    let victim: string | undefined;
-    let pausedAt = -1;
+    let victim: { id: string; acks: number } | undefined;
+    let freezing: Promise<void> | undefined;
     let killed = false;
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => {
@@ -142,21 +149,26 @@ describe("docker compose --profile dev", () => {
         const ready = /"msg":"driver ready","user":"(05[0-9a-f]{64})"/.exec(stderr);
         if (ready) victim = ownerOf(partitionOf(ready[1]!, PARTITIONS));
       }
-      if (victim !== undefined && pausedAt < 0 && stderr.includes('"msg":"primed"')) {
-        pausedAt = stderr.length;
-        execFileSync("docker", ["pause", victim], { stdio: "ignore" });
-      }
-      if (pausedAt >= 0 && !killed && stderr.slice(pausedAt).includes('"msg":"reply"')) {
-        killed = true;
-        execFileSync("docker", ["kill", victim!], { stdio: "ignore" });
+      if (victim !== undefined && freezing === undefined && stderr.includes('"msg":"burst started"')) {
+        const v = victim;
+        freezing = (async () => {
+          const deadline = Date.now() + 60_000;
+          while (acksOf(v.id) < v.acks + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+          execFileSync("docker", ["pause", v.id], { stdio: "ignore" });
+          await new Promise((r) => setTimeout(r, 3_000));
+          execFileSync("docker", ["kill", v.id], { stdio: "ignore" });
+          killed = true;
+        })();
       }
     });
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    await freezing;
     expect(code, stderr).toBe(0);
     expect(victim, "no worker owns the user's partition").toBeDefined();
-    expect(killed, "the burst got no answer at all").toBe(true);
-    expect(running("plugin-host")).not.toContain(victim);
+    expect(killed, "the victim was not killed").toBe(true);
+    expect(running("plugin-host")).not.toContain(victim!.id);
     const r = JSON.parse(stdout.trim().split("\n").pop()!) as { sent: number; counts: Record<string, number>; lastReplyAfterSendMs: number };
+    process.stdout.write(`burst: ${r.sent} sent, last answer ${r.lastReplyAfterSendMs} ms after the last send\n`);
     expect(r.sent).toBe(50);
     const wrong = Object.entries(r.counts).filter(([, n]) => n !== 1);
     expect(wrong, "messages answered zero or several times").toEqual([]);
