@@ -54,7 +54,10 @@ export interface HostInfo {
   readonly bot: string;
   /** This worker's instance id. */
   readonly instance: string;
-  /** Enabled plugins and their commands, in load order. */
+  /**
+   * Enabled plugins and their commands: this worker's in load order, then (under plugin-host) the
+   * plugins of other workers of the bot, from their manifests in `sb_plugin_manifests`, by name.
+   */
   plugins(): readonly PluginSummary[];
   /** Measures one NATS round trip (ms) from this worker. */
   rtt(): Promise<number>;

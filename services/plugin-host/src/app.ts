@@ -122,7 +122,9 @@ export function buildApp(deps: AppDeps): App {
         log: log.child({ plugin: plugin.name }),
         isAdmin: (id) => admins.has(id),
         rtt: () => nc.rtt(),
-        plugins: () => registry.summaries(),
+        // This worker's enabled plugins, then those of other workers of the bot (e.g. a Python
+        // group), so the help plugin lists every command the bot answers, as the router does.
+        plugins: () => [...registry.summaries(), ...external.summaries()],
         now: () => Date.now(),
       };
       runtimes.set(plugin.name, rt);

@@ -138,6 +138,26 @@ describe("plugin-host workers", () => {
     for (const cmd of ["/echo", "/help", "/slow", "/seq"]) expect(replies[1]!.text).toContain(cmd);
   });
 
+  it("/help also lists the commands of plugins that run in other workers (their manifests in KV)", async () => {
+    const kv = await new Kvm(bus.nc).open(PLUGIN_MANIFESTS_BUCKET);
+    const manifest = { v: 1, name: "pynotes", version: "1.0.0", description: "Notes, from a Python worker.", commands: [{ name: "note", description: "Keeps a note.", usage: "<text>" }] };
+    await kv.put("pynotes", new TextEncoder().encode(JSON.stringify(manifest)));
+    // The manifest watches pick it up at once; give them a moment (the router then stays silent on /note).
+    let probe = 0;
+    await waitFor(async () => {
+      const who = peer(6_500 + probe++);
+      await publishEvent(bus, message(who, "/note probe"), PARTITIONS);
+      await new Promise((r) => setTimeout(r, 300));
+      return (await repliesTo(who)).length === 0 ? true : undefined;
+    }, 10_000, "external command known");
+    await publishEvent(bus, message(peer(651), "/help"), PARTITIONS);
+    const [reply] = await waitFor(async () => ((await repliesTo(peer(651))).length > 0 ? repliesTo(peer(651)) : undefined), 10_000, "help reply");
+    expect(reply!.plugin).toBe("help");
+    expect(reply!.text).toContain("/note <text>");
+    expect(reply!.text).toContain("pynotes");
+    await kv.delete("pynotes");
+  });
+
   it("applies a KV config change live on every worker and refuses an invalid one", async () => {
     await putPluginConfig(bus, "echo", true, { prefix: "» " });
     await waitFor(() => workers.every((w) => w.app.registry.get("echo")?.config?.prefix === "» "), 10_000, "config on all workers");
