@@ -33,3 +33,34 @@ async def nc(nats_server):
     conn = await nats.connect(nats_server.url, max_reconnect_attempts=0)
     yield conn
     await conn.drain()
+
+
+# ---- a bus and whole workers on the session's nats-server (test_worker, test_ownership) ---------
+@pytest.fixture
+async def js(nc):
+    from .bus import ensure_bus
+
+    js = nc.jetstream()
+    await ensure_bus(js)
+    return js
+
+
+@pytest.fixture
+async def workers(nats_server):
+    """Starts workers on their own connections (``await workers(plugins, config)``); stops them all."""
+    import nats
+
+    from session_bot_plugin import Worker
+
+    started: list[Worker] = []
+
+    async def start(plugins, cfg) -> Worker:
+        w = Worker(plugins, cfg, nc=await nats.connect(nats_server.url))
+        await w.start()
+        started.append(w)
+        return w
+
+    yield start
+    for w in started:
+        await w.stop(grace_ms=0)
+        await w.nc.drain()

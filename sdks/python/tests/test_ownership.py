@@ -20,7 +20,7 @@ from session_bot_plugin.config import ConfigError, consumer_name
 from session_bot_plugin.ownership import PartitionOwnership
 from session_bot_plugin.protocol import ProtocolError
 
-from .bus import consumers_idle, ensure_bus, message_event, outbound, peer, publish_event, wait_until
+from .bus import consumers_idle, message_event, outbound, peer, publish_event, wait_until
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 import echo_plugin  # noqa: E402
@@ -303,29 +303,6 @@ async def test_announcements_on_the_wire(conns, nc):
 
 
 # ---- whole workers -----------------------------------------------------------------------------
-@pytest.fixture
-async def js(nc):
-    js = nc.jetstream()
-    await ensure_bus(js)
-    return js
-
-
-@pytest.fixture
-async def workers(nats_server):
-    started: list[Worker] = []
-
-    async def start(plugins, cfg: WorkerConfig) -> Worker:
-        w = Worker(plugins, cfg, nc=await nats.connect(nats_server.url))
-        await w.start()
-        started.append(w)
-        return w
-
-    yield start
-    for w in started:
-        await w.stop(grace_ms=0)
-        await w.nc.drain()
-
-
 def config(bot: str, instance: str, **kw) -> WorkerConfig:
     base = dict(bot=bot, instance=instance, partitions=8, handler_timeout_ms=2_000, ack_wait_ms=4_000, max_deliver=3,
                 backoff_ms=[100], shutdown_grace_ms=2_000, fetch_timeout_ms=300, presence_interval_ms=1_000)

@@ -25,13 +25,6 @@ _bots = itertools.count(1)
 
 
 @pytest.fixture
-async def js(nc):
-    js = nc.jetstream()
-    await ensure_bus(js)
-    return js
-
-
-@pytest.fixture
 def bot():
     return f"py{next(_bots)}"
 
@@ -41,22 +34,6 @@ def config(bot: str, **kw) -> WorkerConfig:
                 shutdown_grace_ms=2_000, fetch_timeout_ms=300, instance=f"w-{bot}")
     base.update(kw)
     return WorkerConfig(**base)
-
-
-@pytest.fixture
-async def workers(nats_server):
-    started: list[Worker] = []
-
-    async def start(plugins, cfg: WorkerConfig) -> Worker:
-        w = Worker(plugins, cfg, nc=await nats.connect(nats_server.url))
-        await w.start()
-        started.append(w)
-        return w
-
-    yield start
-    for w in started:
-        await w.stop(grace_ms=0)
-        await w.nc.drain()
 
 
 def names(bot: str, partitions: int = 2, group: str | None = None) -> list[str]:
