@@ -296,27 +296,27 @@ const pipePerSec = bus.perSec;
 startup.push({ service: "plugin-host (bench plugin)", readyMs: bus.readyMs, readiness: "GET /readyz = 200" });
 log(`bus pipeline (${PARTITIONS} partitions): ${pipePerSec.toFixed(0)}/s`);
 
+/** Pipeline latency at `rate`/s over `count` events (ids `<tag>-<i>`): publish start → action received. */
+async function pipelineLatency(tag: string, rate: number, count: number): Promise<{ latency: ReturnType<typeof summarize>; ms: number }> {
+  const ids = Array.from({ length: count }, (_, i) => `${tag}-${i}`);
+  const sentAt = new Map<string, number>();
+  const ms = await publishPaced(count, rate, (i) => {
+    const m = inbound(ids[i]!, i, "hello");
+    sentAt.set(m.id, performance.now());
+    return publisher.publish(m.subject, m.data, { msgID: m.id });
+  });
+  await waitReceived(ids, 120_000);
+  return { latency: summarize(ids.map((id) => received.get(id)! - sentAt.get(id)!)), ms };
+}
+
 // Latency at about half the maximum rate, for ~4 s (bounded to 20,000 messages), in steady state:
 // after a 2 s pause (the max-rate rounds leave the server and the worker a backlog of work: file
 // store writes, garbage) and 1 s at the same rate that is not measured.
 const halfRate = pipePerSec / 2;
 const halfCount = Math.max(100, Math.min(20_000, Math.round(halfRate * 4)));
 await sleep(2_000);
-{
-  const warmCount = Math.max(50, Math.round(halfRate));
-  const warmIds = Array.from({ length: warmCount }, (_, i) => `halfwarm-${i}`);
-  await publishPaced(warmCount, halfRate, (i) => publisher.publish(inbound(warmIds[i]!, i, "hello").subject, inbound(warmIds[i]!, i, "hello").data, { msgID: warmIds[i]! }));
-  await waitReceived(warmIds, 60_000);
-}
-const halfIds = Array.from({ length: halfCount }, (_, i) => `half-${i}`);
-const sentAt = new Map<string, number>();
-const halfMs = await publishPaced(halfCount, halfRate, (i) => {
-  const m = inbound(halfIds[i]!, i, "hello");
-  sentAt.set(m.id, performance.now());
-  return publisher.publish(m.subject, m.data, { msgID: m.id });
-});
-await waitReceived(halfIds, 120_000);
-const pipeLat = summarize(halfIds.map((id) => received.get(id)! - sentAt.get(id)!));
+await pipelineLatency("halfwarm", halfRate, Math.max(50, Math.round(halfRate)));
+const { latency: pipeLat, ms: halfMs } = await pipelineLatency("half", halfRate, halfCount);
 log(`bus latency at ${halfRate.toFixed(0)}/s: p50 ${pipeLat.p50Ms.toFixed(2)} ms p99 ${pipeLat.p99Ms.toFixed(2)} ms`);
 const rawLatencies: number[] = [];
 await publishPaced(halfCount, halfRate, async (i) => {
@@ -327,16 +327,8 @@ await publishPaced(halfCount, halfRate, async (i) => {
 const rawLat = summarize(rawLatencies);
 // Diagnostic: the same at a quarter of the maximum rate (is the tail the load, or the pipeline?).
 const quarterRate = pipePerSec / 4;
-const quarterCount = Math.max(100, Math.min(2_000, Math.round(quarterRate * 2)));
-const quarterIds = Array.from({ length: quarterCount }, (_, i) => `quarter-${i}`);
 await sleep(1_000);
-await publishPaced(quarterCount, quarterRate, (i) => {
-  const m = inbound(quarterIds[i]!, i, "hello");
-  sentAt.set(m.id, performance.now());
-  return publisher.publish(m.subject, m.data, { msgID: m.id });
-});
-await waitReceived(quarterIds, 120_000);
-const quarterLat = summarize(quarterIds.map((id) => received.get(id)! - sentAt.get(id)!));
+const { latency: quarterLat } = await pipelineLatency("quarter", quarterRate, Math.max(100, Math.min(2_000, Math.round(quarterRate * 2))));
 log(`bus latency at ${quarterRate.toFixed(0)}/s: p50 ${quarterLat.p50Ms.toFixed(2)} ms p99 ${quarterLat.p99Ms.toFixed(2)} ms`);
 await bus.host.stop("SIGTERM", 20_000);
 await (bus.host as Service & { stopConsumer?: () => Promise<void> }).stopConsumer?.();
