@@ -4,7 +4,8 @@
 #
 #   Node.js 24   from the npm registry (package node-linux-<arch>@24) when `node` is older
 #   pnpm         the version pinned in package.json "packageManager"
-#   nats-server  built with `go install` (static) when missing or older than 2.10
+#   nats-server  built with `go install` (static) when missing or older than 2.10; Go itself, when
+#                missing or older than 1.21, is fetched from the Go module proxy (toolchain module)
 #   Docker       through ../shared/ci/container-engine.sh when that file exists (SB_CONTAINERS=0 skips)
 #   chromium     Debian's package, for the admin page's browser test (SB_CHROMIUM=0 skips)
 #   dependencies `pnpm install --frozen-lockfile`
@@ -16,6 +17,7 @@ SB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SB_TOOLS=${SB_TOOLS:-$HOME/.cache/session-bot}
 NODE_MAJOR=24
 NATS_SERVER_VERSION=${NATS_SERVER_VERSION:-v2.12}
+GO_TOOLCHAIN=${GO_TOOLCHAIN:-go1.25.12}
 mkdir -p "$SB_TOOLS/bin"
 export PATH="$SB_TOOLS/bin:$PATH"
 # Tools here must not call home: the network is closed and traffic goes to loopback only.
@@ -76,9 +78,29 @@ nats_ok() {
   local v; v=$(nats-server --version 2>/dev/null | sed -n 's/.*v\([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
   [[ -n $v ]] && read -r ma mi <<<"$v" && ((ma > 2 || (ma == 2 && mi >= 10)))
 }
+# Go: nats-server 2.12 needs Go >= 1.25. A Go >= 1.21 fetches that toolchain by itself
+# (GOTOOLCHAIN=auto, from the module proxy); an older one (Debian bookworm's golang-go is 1.19) or
+# none at all: the toolchain module straight from the Go module proxy.
+go_minor() { go env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p'; }
+go_ok() { local m; m=$(go_minor); [[ -n $m ]] && ((m >= 21)); }
+fetch_go() {
+  local dir="$SB_TOOLS/go-$GO_TOOLCHAIN" arch proxy mod
+  if [[ ! -x $dir/bin/go ]]; then
+    case $(uname -m) in x86_64) arch=amd64 ;; aarch64 | arm64) arch=arm64 ;; *) say "no Go toolchain for $(uname -m)"; return 1 ;; esac
+    proxy=${GOPROXY:-https://proxy.golang.org}; proxy=${proxy%%,*}; [[ $proxy == direct || $proxy == off ]] && proxy=https://proxy.golang.org
+    mod="v0.0.1-$GO_TOOLCHAIN.linux-$arch"
+    command -v unzip >/dev/null 2>&1 || apt_install unzip
+    say "fetching Go $GO_TOOLCHAIN from $proxy"
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    curl -fsSL "$proxy/golang.org/toolchain/@v/$mod.zip" -o "$dir.tmp/go.zip"
+    (cd "$dir.tmp" && unzip -q go.zip && rm go.zip)
+    rm -rf "$dir" && mv "$dir.tmp/golang.org/toolchain@$mod" "$dir" && rm -rf "$dir.tmp"
+  fi
+  export PATH="$dir/bin:$PATH"
+}
 if ! nats_ok; then
-  command -v go >/dev/null 2>&1 || apt_install golang-go
-  say "building nats-server $NATS_SERVER_VERSION with go install"
+  go_ok || fetch_go
+  say "building nats-server $NATS_SERVER_VERSION with go install ($(go version))"
   (cd /tmp && CGO_ENABLED=0 GOBIN="$SB_TOOLS/bin" GOFLAGS=-mod=mod go install "github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION")
 fi
 export NATS_SERVER_BIN=${NATS_SERVER_BIN:-$(command -v nats-server)}
