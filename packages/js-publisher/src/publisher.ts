@@ -82,7 +82,7 @@ export class JetStreamPublisher {
     void nc.closed().then(() => this.close());
   }
 
-  /** Publishes cannot wait for more acks than this at once without a timeout firing; for metrics. */
+  /** Publishes waiting for their ack now (for metrics). */
   get inFlight(): number {
     return this.#waiting.size;
   }
